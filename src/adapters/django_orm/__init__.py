@@ -1,0 +1,1 @@
+"""Django ORM adapter: models, migrations, mappers, repositories and the unit of work."""

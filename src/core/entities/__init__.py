@@ -1,0 +1,41 @@
+"""Entities and value objects of the budget domain."""
+
+from core.entities.alerts import Alert, AlertKey, Subject
+from core.entities.audit import SYSTEM, AuditEntry, CampaignId, Cause
+from core.entities.brand import Brand, BrandId
+from core.entities.budget import Counter, Hold, Period, State, Status, derive_status
+from core.entities.campaign import Campaign, Refresh, compute_holds
+from core.entities.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from core.entities.money import Money
+from core.entities.schedule import Window
+from core.entities.spend import LedgerEntry, SpendEvent
+
+__all__ = [
+    "SYSTEM",
+    "Alert",
+    "AlertKey",
+    "AuditEntry",
+    "Brand",
+    "BrandId",
+    "Campaign",
+    "CampaignId",
+    "Cause",
+    "Conflict",
+    "Counter",
+    "DomainError",
+    "FieldError",
+    "Hold",
+    "InvalidInput",
+    "LedgerEntry",
+    "Money",
+    "NotFound",
+    "Period",
+    "Refresh",
+    "SpendEvent",
+    "State",
+    "Status",
+    "Subject",
+    "Window",
+    "compute_holds",
+    "derive_status",
+]

@@ -1,0 +1,161 @@
+"""Budget vocabulary shared by brands and campaigns: holds, states, statuses and the
+per-period spend counters."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import attrs
+
+from core.entities.money import Money
+from core.entities.time import day_end, local_date, month_end, month_of
+
+
+class Hold(enum.StrEnum):
+    """A reason the system stops a campaign, independent of the operator's wish."""
+
+    DAILY_BUDGET = "DAILY_BUDGET"
+    MONTHLY_BUDGET = "MONTHLY_BUDGET"
+    BRAND_DAILY_BUDGET = "BRAND_DAILY_BUDGET"
+    BRAND_MONTHLY_BUDGET = "BRAND_MONTHLY_BUDGET"
+    OUTSIDE_SCHEDULE = "OUTSIDE_SCHEDULE"
+    NOT_STARTED = "NOT_STARTED"
+    ENDED = "ENDED"
+    BRAND_INACTIVE = "BRAND_INACTIVE"
+
+    @property
+    def explanation(self) -> str:
+        return _EXPLANATIONS[self]
+
+
+_EXPLANATIONS = {
+    Hold.DAILY_BUDGET: "today's spend has reached the daily budget",
+    Hold.MONTHLY_BUDGET: "this month's spend has reached the monthly budget",
+    Hold.BRAND_DAILY_BUDGET: "the brand's spend today has reached the brand's daily budget",
+    Hold.BRAND_MONTHLY_BUDGET: "the brand's spend this month has reached its monthly budget",
+    Hold.OUTSIDE_SCHEDULE: "outside its dayparting windows",
+    Hold.NOT_STARTED: "its start date has not come yet",
+    Hold.ENDED: "its end date has passed",
+    Hold.BRAND_INACTIVE: "the brand is inactive",
+}
+
+DAILY_HOLDS = frozenset({Hold.DAILY_BUDGET, Hold.BRAND_DAILY_BUDGET})
+MONTHLY_HOLDS = frozenset({Hold.MONTHLY_BUDGET, Hold.BRAND_MONTHLY_BUDGET})
+BUDGET_HOLDS = DAILY_HOLDS | MONTHLY_HOLDS
+
+
+class State(enum.StrEnum):
+    """The operator's wish."""
+
+    DRAFT = "draft"
+    ENABLED = "enabled"
+    PAUSED = "paused"
+
+
+class Status(enum.StrEnum):
+    """What ad platforms obey; always derived from state and holds."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+
+
+def derive_status(state: State, holds: frozenset[Hold]) -> Status:
+    if state is State.DRAFT:
+        return Status.DRAFT
+    if Hold.ENDED in holds:
+        return Status.COMPLETED
+    if state is State.ENABLED and not holds:
+        return Status.ACTIVE
+    return Status.PAUSED
+
+
+class Period(enum.StrEnum):
+    DAY = "daily"
+    MONTH = "monthly"
+
+    def containing(self, instant: datetime, tz: str) -> date:
+        """The period (named by its first local day) that contains `instant`."""
+        day = local_date(instant, tz)
+        return day if self is Period.DAY else month_of(day)
+
+    def end(self, period: date, tz: str) -> datetime:
+        return day_end(period, tz) if self is Period.DAY else month_end(period, tz)
+
+
+@attrs.frozen
+class Counter:
+    """Spend within one period. A counter for an earlier period than now counts as zero."""
+
+    period: date
+    spend: Money
+
+    @classmethod
+    def empty(cls, period: date) -> Counter:
+        return cls(period, Money.zero())
+
+    @classmethod
+    def never(cls) -> Counter:
+        """A counter that has never counted anything (its period is before any other)."""
+        return cls.empty(date.min)
+
+    def spend_in(self, period: date) -> Money:
+        return self.spend if self.period == period else Money.zero()
+
+    def rolled_to(self, period: date) -> Counter:
+        """Start `period` if this counter belongs to an earlier one; never moves backwards."""
+        return Counter.empty(period) if self.period < period else self
+
+    def plus(self, amount: Money) -> Counter:
+        return Counter(self.period, self.spend + amount)
+
+
+def roll_counters(
+    daily: Counter, monthly: Counter, now: datetime, tz: str
+) -> tuple[Counter, Counter, int]:
+    """Both counters moved to the periods containing `now`, and how many counters that held
+    spend were started afresh."""
+    new_daily = daily.rolled_to(Period.DAY.containing(now, tz))
+    new_monthly = monthly.rolled_to(Period.MONTH.containing(now, tz))
+    reset = sum(
+        1
+        for old, new in ((daily, new_daily), (monthly, new_monthly))
+        if new is not old and not old.spend.is_zero()
+    )
+    return new_daily, new_monthly, reset
+
+
+def add_to_counters(
+    daily: Counter, monthly: Counter, amount: Money, occurred_at: datetime, tz: str
+) -> tuple[Counter, Counter]:
+    """Add `amount` to each counter whose period contains `occurred_at` (a late event from
+    yesterday counts for this month, not for today)."""
+    if Period.DAY.containing(occurred_at, tz) == daily.period:
+        daily = daily.plus(amount)
+    if Period.MONTH.containing(occurred_at, tz) == monthly.period:
+        monthly = monthly.plus(amount)
+    return daily, monthly
+
+
+def next_counter_reset(daily: Counter, monthly: Counter, now: datetime, tz: str) -> datetime | None:
+    """The end of the earliest current period whose counter holds spend, else None."""
+    for period, counter in ((Period.DAY, daily), (Period.MONTH, monthly)):
+        current = period.containing(now, tz)
+        if not counter.spend_in(current).is_zero():
+            return period.end(current, tz)
+    return None
+
+
+THRESHOLDS = (80, 100)
+
+
+def crossed(before: Money, after: Money, budget: Money | None) -> tuple[int, ...]:
+    """Alert thresholds (percent of `budget`) that spend reached by going from before to
+    after."""
+    if budget is None:
+        return ()
+    return tuple(
+        t for t in THRESHOLDS if before.amount * 100 < budget.amount * t <= after.amount * 100
+    )

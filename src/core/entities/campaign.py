@@ -1,0 +1,236 @@
+"""The campaign aggregate and the one pure function that decides its holds and status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+import attrs
+
+from core.entities.audit import AuditEntry, CampaignId, Cause
+from core.entities.brand import Brand, BrandId, parse_name
+from core.entities.budget import (
+    Counter,
+    Hold,
+    Period,
+    State,
+    Status,
+    add_to_counters,
+    derive_status,
+    next_counter_reset,
+    roll_counters,
+)
+from core.entities.errors import Collector, Conflict, InvalidInput
+from core.entities.money import Money
+from core.entities.schedule import Window, in_schedule, next_schedule_change
+from core.entities.time import day_start, local_date, parse_date
+
+__all__ = ["Campaign", "CampaignId", "Refresh", "compute_holds"]
+
+
+def compute_holds(campaign: Campaign, brand: Brand, now: datetime) -> frozenset[Hold]:
+    """Every reason the system has, at `now`, to stop `campaign`. Pure: the same campaign,
+    brand and instant always give the same holds; no use case decides holds any other way."""
+    tz = brand.timezone
+    today = local_date(now, tz)
+    holds: set[Hold] = set()
+    if campaign.spend(Period.DAY, now, tz) >= campaign.daily_budget:
+        holds.add(Hold.DAILY_BUDGET)
+    if campaign.spend(Period.MONTH, now, tz) >= campaign.monthly_budget:
+        holds.add(Hold.MONTHLY_BUDGET)
+    if brand.exhausted(Period.DAY, now):
+        holds.add(Hold.BRAND_DAILY_BUDGET)
+    if brand.exhausted(Period.MONTH, now):
+        holds.add(Hold.BRAND_MONTHLY_BUDGET)
+    if not in_schedule(campaign.windows, now, tz):
+        holds.add(Hold.OUTSIDE_SCHEDULE)
+    if today < campaign.start_date:
+        holds.add(Hold.NOT_STARTED)
+    if campaign.end_date is not None and today > campaign.end_date:
+        holds.add(Hold.ENDED)
+    if not brand.is_active:
+        holds.add(Hold.BRAND_INACTIVE)
+    return frozenset(holds)
+
+
+@attrs.frozen
+class Refresh:
+    """What one recomputation did to a campaign."""
+
+    campaign_id: CampaignId
+    holds_before: frozenset[Hold]
+    holds_after: frozenset[Hold]
+    status_before: Status
+    status_after: Status
+    counters_reset: int
+    audit: AuditEntry | None
+
+    @property
+    def added(self) -> frozenset[Hold]:
+        return self.holds_after - self.holds_before
+
+    @property
+    def removed(self) -> frozenset[Hold]:
+        return self.holds_before - self.holds_after
+
+    @property
+    def status_changed(self) -> bool:
+        return self.status_before is not self.status_after
+
+
+def check_flight(start: date, end: date | None) -> None:
+    if end is not None and end < start:
+        raise InvalidInput.on("end_date", f"{end} is before start_date {start}")
+
+
+@attrs.define(eq=False)
+class Campaign:
+    id: CampaignId
+    brand_id: BrandId
+    name: str
+    daily_budget: Money
+    monthly_budget: Money
+    start_date: date
+    end_date: date | None = None
+    state: State = State.DRAFT
+    holds: frozenset[Hold] = frozenset()
+    status: Status = Status.DRAFT
+    daily: Counter = attrs.field(factory=Counter.never)
+    monthly: Counter = attrs.field(factory=Counter.never)
+    windows: tuple[Window, ...] = ()
+    # When each sweep next needs to look at this campaign (None: never, until it changes).
+    reset_due_at: datetime | None = None
+    schedule_due_at: datetime | None = None
+    flight_due_at: datetime | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Campaign) and other.id == self.id and self.id != 0
+
+    def __hash__(self) -> int:
+        return hash(("campaign", self.id))
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        brand_id: BrandId,
+        name: object,
+        daily_budget: object,
+        monthly_budget: object,
+        start_date: object,
+        end_date: object = None,
+    ) -> Campaign:
+        """Validate every field and build an unsaved draft; raises InvalidInput listing each
+        bad field."""
+        errors = Collector()
+        parsed: dict[str, object] = {}
+        for field, raw, parse in (
+            ("name", name, parse_name),
+            ("daily_budget", daily_budget, Money.parse),
+            ("monthly_budget", monthly_budget, Money.parse),
+            ("start_date", start_date, parse_date),
+        ):
+            try:
+                parsed[field] = parse(raw, field)
+            except InvalidInput as error:
+                errors.absorb(error)
+        end: date | None = None
+        if end_date is not None and end_date != "":
+            try:
+                end = parse_date(end_date, "end_date")
+            except InvalidInput as error:
+                errors.absorb(error)
+        errors.raise_if_any()
+        start = parsed["start_date"]
+        assert isinstance(start, date)
+        check_flight(start, end)
+        daily, monthly = parsed["daily_budget"], parsed["monthly_budget"]
+        assert isinstance(daily, Money) and isinstance(monthly, Money)
+        return cls(
+            id=CampaignId(0),
+            brand_id=brand_id,
+            name=str(parsed["name"]),
+            daily_budget=daily,
+            monthly_budget=monthly,
+            start_date=start,
+            end_date=end,
+        )
+
+    # -- spend ---------------------------------------------------------------------------
+
+    def spend(self, period: Period, now: datetime, tz: str) -> Money:
+        counter = self.daily if period is Period.DAY else self.monthly
+        return counter.spend_in(period.containing(now, tz))
+
+    def budget(self, period: Period) -> Money:
+        return self.daily_budget if period is Period.DAY else self.monthly_budget
+
+    def record(self, amount: Money, occurred_at: datetime, now: datetime, tz: str) -> None:
+        """Count an accepted spend in the current periods it falls in (the caller appends it
+        to the ledger and then refreshes the campaign)."""
+        self.daily, self.monthly, _ = roll_counters(self.daily, self.monthly, now, tz)
+        self.daily, self.monthly = add_to_counters(
+            self.daily, self.monthly, amount, occurred_at, tz
+        )
+
+    # -- operator actions ------------------------------------------------------------------
+
+    def launch(self) -> None:
+        if self.state is not State.DRAFT:
+            raise Conflict.on("state", f"only a draft campaign can be launched; it is {self.state}")
+        self.state = State.ENABLED
+
+    def pause(self) -> None:
+        if self.state is State.DRAFT:
+            raise Conflict.on("state", "a draft campaign cannot be paused; launch it first")
+        self.state = State.PAUSED
+
+    def resume(self) -> None:
+        if self.state is State.DRAFT:
+            raise Conflict.on("state", "a draft campaign cannot be resumed; launch it first")
+        self.state = State.ENABLED
+
+    def replace_windows(self, windows: Iterable[Window]) -> None:
+        self.windows = tuple(sorted(set(windows)))
+
+    # -- the decision ------------------------------------------------------------------------
+
+    def refresh(self, brand: Brand, now: datetime, cause: Cause, actor: str) -> Refresh:
+        """Roll counters to `now`'s periods, recompute holds and status through
+        `compute_holds`, and work out when each sweep must look again. Returns what changed,
+        with the audit entry to write when the status changed."""
+        if brand.id != self.brand_id:
+            raise ValueError("refresh needs the campaign's own brand")
+        tz = brand.timezone
+        self.daily, self.monthly, reset = roll_counters(self.daily, self.monthly, now, tz)
+        before_holds, before_status = self.holds, self.status
+        self.holds = compute_holds(self, brand, now)
+        self.status = derive_status(self.state, self.holds)
+        self.reset_due_at = self._next_reset(brand, now)
+        self.schedule_due_at = next_schedule_change(self.windows, now, tz)
+        self.flight_due_at = self._next_flight_change(now, tz)
+        audit = None
+        if self.status is not before_status:
+            audit = AuditEntry(self.id, before_status, self.status, self.holds, cause, actor, now)
+        return Refresh(self.id, before_holds, self.holds, before_status, self.status, reset, audit)
+
+    def _next_reset(self, brand: Brand, now: datetime) -> datetime | None:
+        tz = brand.timezone
+        own = next_counter_reset(self.daily, self.monthly, now, tz)
+        # A brand-wide hold is released when the brand's period ends, even if this campaign
+        # spent nothing itself.
+        brand_due = []
+        if Hold.BRAND_DAILY_BUDGET in self.holds or Hold.DAILY_BUDGET in self.holds:
+            brand_due.append(Period.DAY.end(Period.DAY.containing(now, tz), tz))
+        if Hold.BRAND_MONTHLY_BUDGET in self.holds or Hold.MONTHLY_BUDGET in self.holds:
+            brand_due.append(Period.MONTH.end(Period.MONTH.containing(now, tz), tz))
+        candidates = [t for t in (own, *brand_due) if t is not None]
+        return min(candidates) if candidates else None
+
+    def _next_flight_change(self, now: datetime, tz: str) -> datetime | None:
+        today = local_date(now, tz)
+        if today < self.start_date:
+            return day_start(self.start_date, tz)
+        if self.end_date is not None and today <= self.end_date:
+            return day_start(self.end_date + timedelta(days=1), tz)
+        return None

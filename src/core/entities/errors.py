@@ -1,0 +1,57 @@
+"""Domain errors. Every error names the input field it is about, so any entrypoint can
+tell the caller exactly what to fix."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class FieldError:
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base of every error the core raises on purpose. Carries one or more field errors."""
+
+    def __init__(self, *errors: FieldError) -> None:
+        self.errors: tuple[FieldError, ...] = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+    @classmethod
+    def on(cls, field: str, message: str) -> DomainError:
+        return cls(FieldError(field, message))
+
+    @property
+    def field(self) -> str:
+        return self.errors[0].field if self.errors else ""
+
+
+class InvalidInput(DomainError):
+    """The input cannot be accepted as given (wrong type, range, format)."""
+
+
+class NotFound(DomainError):
+    """The input names something that does not exist."""
+
+
+class Conflict(DomainError):
+    """The input is well formed but contradicts what is already stored."""
+
+
+class Collector:
+    """Gathers field errors so one call reports every bad field at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def absorb(self, error: DomainError) -> None:
+        self.errors.extend(error.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidInput(*self.errors)

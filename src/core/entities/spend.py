@@ -1,0 +1,98 @@
+"""Spend events as reported by ad platforms, and the ledger entries they become."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from core.entities.audit import CampaignId
+from core.entities.errors import Collector, InvalidInput
+from core.entities.money import Money
+from core.entities.time import parse_instant
+
+KEY_MAX = 200
+DESCRIPTION_MAX = 500
+
+
+@attrs.frozen
+class SpendEvent:
+    """One validated spend report."""
+
+    campaign_id: CampaignId
+    amount: Money
+    key: str
+    occurred_at: datetime
+    description: str = ""
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        campaign_id: object,
+        amount: object,
+        key: object,
+        occurred_at: object = None,
+        description: object = None,
+        now: datetime,
+    ) -> SpendEvent:
+        """Validate raw input; `occurred_at` defaults to `now` and may not lie after it.
+        Raises InvalidInput listing every bad field."""
+        errors = Collector()
+        campaign = 0
+        if isinstance(campaign_id, bool) or not isinstance(campaign_id, int | str):
+            errors.add("campaign_id", "must be a campaign id (a positive integer)")
+        else:
+            try:
+                campaign = int(campaign_id)
+            except ValueError:
+                errors.add("campaign_id", f"'{campaign_id}' is not a campaign id")
+            else:
+                if campaign <= 0:
+                    errors.add("campaign_id", "must be a positive integer")
+        money = Money.zero()
+        try:
+            money = Money.parse(amount, "amount")
+        except InvalidInput as error:
+            errors.absorb(error)
+        text_key = ""
+        if not isinstance(key, str) or not key.strip():
+            errors.add("key", "is required (an idempotency key unique per campaign)")
+        elif len(key.strip()) > KEY_MAX:
+            errors.add("key", f"must be at most {KEY_MAX} characters")
+        else:
+            text_key = key.strip()
+        when = now
+        if occurred_at is not None and occurred_at != "":
+            try:
+                when = parse_instant(occurred_at, "occurred_at")
+            except InvalidInput as error:
+                errors.absorb(error)
+            else:
+                if when > now:
+                    errors.add("occurred_at", "is in the future")
+        text = ""
+        if description is not None:
+            if not isinstance(description, str):
+                errors.add("description", "must be text")
+            elif len(description) > DESCRIPTION_MAX:
+                errors.add("description", f"must be at most {DESCRIPTION_MAX} characters")
+            else:
+                text = description
+        errors.raise_if_any()
+        return cls(CampaignId(campaign), money, text_key, when, text)
+
+    def same_as(self, entry: LedgerEntry) -> bool:
+        """A retry of an already recorded event: same amount and same instant."""
+        return self.amount == entry.amount and self.occurred_at == entry.occurred_at
+
+
+@attrs.frozen
+class LedgerEntry:
+    campaign_id: CampaignId
+    key: str
+    amount: Money
+    occurred_at: datetime
+    recorded_at: datetime
+    description: str = ""
+    actor: str = "system"

@@ -1,0 +1,154 @@
+"""Repository ports, shaped by the use cases that call them. Implementations: the Django ORM
+adapter (production) and the in-memory adapter (tests, demos); one contract suite checks both."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from core.entities import (
+    Alert,
+    AuditEntry,
+    Brand,
+    BrandId,
+    Campaign,
+    CampaignId,
+    LedgerEntry,
+    Money,
+    Window,
+)
+
+
+class Sweep(enum.StrEnum):
+    """The periodic look-ups; each has its own "due at" per campaign."""
+
+    RESET = "reset"
+    SCHEDULE = "schedule"
+    FLIGHT = "flight"
+
+
+class BrandRepository(Protocol):
+    def add(self, brand: Brand) -> Brand:
+        """Store a new brand and give it an id. Raises Conflict (field `name`) if a brand
+        with that name exists."""
+        ...
+
+    def get(self, brand_id: BrandId) -> Brand | None:
+        """The brand as committed, without locking it."""
+        ...
+
+    def get_many(self, brand_ids: Collection[BrandId]) -> dict[BrandId, Brand]:
+        """Brands by id, unlocked; unknown ids are left out."""
+        ...
+
+    def lock(self, brand_ids: Collection[BrandId]) -> dict[BrandId, Brand]:
+        """Brands by id, locked until the unit of work ends (in id order, so two callers
+        never deadlock); unknown ids are left out. Lock brands before their campaigns."""
+        ...
+
+    def save(self, brand: Brand) -> None:
+        """Write back a brand read in this unit of work. Raises Conflict (field `name`) when
+        the new name is taken."""
+        ...
+
+    def due_for_reset(self, now: datetime, limit: int) -> list[Brand]:
+        """Up to `limit` brands, locked, whose counters need starting afresh at `now`."""
+        ...
+
+
+class CampaignRepository(Protocol):
+    def add(self, campaign: Campaign) -> Campaign:
+        """Store a new campaign (with its windows) and give it an id. Raises Conflict (field
+        `name`) if its brand already has a campaign of that name."""
+        ...
+
+    def get(self, campaign_id: CampaignId) -> Campaign | None:
+        """The campaign as committed, without locking it."""
+        ...
+
+    def brand_of(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, BrandId]:
+        """Each known campaign's brand (a campaign never changes brand); unknown ids are
+        left out."""
+        ...
+
+    def lock(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, Campaign]:
+        """Campaigns by id, locked until the unit of work ends, taken in id order; unknown
+        ids are left out."""
+        ...
+
+    def lock_brand(self, brand_id: BrandId) -> list[Campaign]:
+        """Every campaign of a brand, locked, in id order."""
+        ...
+
+    def save(self, campaign: Campaign) -> None:
+        """Write back a campaign read in this unit of work (not its windows). Raises Conflict
+        (field `name`) when the new name is taken within the brand."""
+        ...
+
+    def save_many(self, campaigns: Sequence[Campaign]) -> None:
+        """Write back many campaigns read in this unit of work, in bulk."""
+        ...
+
+    def replace_windows(self, campaign_id: CampaignId, windows: Iterable[Window]) -> None:
+        """Make `windows` the campaign's whole schedule."""
+        ...
+
+    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[Campaign]:
+        """Up to `limit` campaigns whose due time for `sweep` is at or before `now` (the
+        earliest due first), locked in id order. Selects only rows that can change; the core
+        decides what changes."""
+        ...
+
+    def budget_candidates(self, after: CampaignId, limit: int) -> list[Campaign]:
+        """Up to `limit` campaigns with id greater than `after`, in id order, locked, that
+        might have budget holds out of line with their counters and budgets. May return
+        more than needed, never fewer."""
+        ...
+
+    def page(self, after: CampaignId, limit: int) -> list[Campaign]:
+        """Up to `limit` campaigns with id greater than `after`, in id order, unlocked."""
+        ...
+
+
+class SpendLedger(Protocol):
+    def find(self, campaign_id: CampaignId, keys: Collection[str]) -> dict[str, LedgerEntry]:
+        """Entries already recorded for the campaign under any of `keys`."""
+        ...
+
+    def append(self, entries: Sequence[LedgerEntry]) -> None:
+        """Add entries; the (campaign, key) pair is unique."""
+        ...
+
+    def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
+        """Sum of the campaign's entries with start <= occurred_at < end."""
+        ...
+
+    def brand_total(self, brand_id: BrandId, start: datetime, end: datetime) -> Money:
+        """Sum of the entries of all the brand's campaigns with start <= occurred_at < end."""
+        ...
+
+
+class AuditLog(Protocol):
+    def append(self, entries: Sequence[AuditEntry]) -> None:
+        """Write status-change entries."""
+        ...
+
+    def for_campaign(self, campaign_id: CampaignId) -> list[AuditEntry]:
+        """A campaign's entries, oldest first."""
+        ...
+
+
+class AlertOutbox(Protocol):
+    def add_new(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Store alerts whose key has not been seen; return just those (with ids)."""
+        ...
+
+    def pending(self, limit: int) -> list[Alert]:
+        """Up to `limit` undelivered alerts, oldest first, locked."""
+        ...
+
+    def mark_delivered(self, alert_ids: Collection[int], at: datetime) -> None:
+        """Record that these alerts were sent."""
+        ...

@@ -1,0 +1,17 @@
+"""Small pieces shared by the operator use cases."""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset.UNSET
+"""Marks a field an edit leaves as it is (distinct from None, which may clear it)."""

@@ -1,0 +1,133 @@
+"""Shared by the use cases that recompute campaigns: the tally of what changed, and the
+chunked sweep loop."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+
+import attrs
+
+from core.entities import SYSTEM, Brand, BrandId, Campaign, Cause, Hold, Refresh, Status
+from core.entities.time import require_aware
+from core.ports import UnitOfWork, UnitOfWorkFactory
+
+
+@attrs.frozen
+class SweepCommand:
+    """Run a periodic use case as of `now` (the real clock, or a replayed instant)."""
+
+    now: datetime
+
+    def __attrs_post_init__(self) -> None:
+        require_aware(self.now, "now")
+
+
+@attrs.frozen
+class SweepResult:
+    """What a run did: campaigns looked at, campaigns that gained or lost a hold, status
+    changes, and counters started afresh."""
+
+    checked: int = 0
+    held: int = 0
+    released: int = 0
+    activated: int = 0
+    stopped: int = 0
+    counters_reset: int = 0
+    brands_reset: int = 0
+    holds_added: dict[str, int] = attrs.field(factory=dict)
+    holds_removed: dict[str, int] = attrs.field(factory=dict)
+
+    def summary(self) -> str:
+        parts = [
+            f"checked {self.checked}",
+            f"held {self.held}",
+            f"released {self.released}",
+            f"activated {self.activated}",
+            f"stopped {self.stopped}",
+        ]
+        if self.counters_reset or self.brands_reset:
+            parts.append(f"counters reset {self.counters_reset}")
+            parts.append(f"brands reset {self.brands_reset}")
+        return ", ".join(parts)
+
+
+class Tallier:
+    def __init__(self) -> None:
+        self.checked = self.held = self.released = self.activated = self.stopped = 0
+        self.counters_reset = self.brands_reset = 0
+        self.added: Tally[Hold] = Tally()
+        self.removed: Tally[Hold] = Tally()
+
+    def count(self, refreshes: Iterable[Refresh]) -> None:
+        for r in refreshes:
+            self.checked += 1
+            self.counters_reset += r.counters_reset
+            self.held += bool(r.added)
+            self.released += bool(r.removed)
+            self.added.update(r.added)
+            self.removed.update(r.removed)
+            if r.status_changed and r.status_after is Status.ACTIVE:
+                self.activated += 1
+            if r.status_changed and r.status_before is Status.ACTIVE:
+                self.stopped += 1
+
+    def result(self) -> SweepResult:
+        return SweepResult(
+            checked=self.checked,
+            held=self.held,
+            released=self.released,
+            activated=self.activated,
+            stopped=self.stopped,
+            counters_reset=self.counters_reset,
+            brands_reset=self.brands_reset,
+            holds_added={h.value: n for h, n in sorted(self.added.items())},
+            holds_removed={h.value: n for h, n in sorted(self.removed.items())},
+        )
+
+
+def refresh_and_save(
+    uow: UnitOfWork,
+    campaigns: Sequence[Campaign],
+    brands: Mapping[BrandId, Brand],
+    now: datetime,
+    cause: Cause,
+    actor: str = SYSTEM,
+) -> list[Refresh]:
+    """Recompute each campaign, write them back in bulk, and audit every status change."""
+    refreshes = [c.refresh(brands[c.brand_id], now, cause, actor) for c in campaigns]
+    uow.campaigns.save_many(campaigns)
+    audit = [r.audit for r in refreshes if r.audit is not None]
+    if audit:
+        uow.audit.append(audit)
+    return refreshes
+
+
+def sweep_in_chunks(
+    uow_factory: UnitOfWorkFactory,
+    select: Callable[[UnitOfWork, int], list[Campaign]],
+    now: datetime,
+    cause: Cause,
+    chunk_size: int,
+    tally: Tallier,
+) -> None:
+    """Select, refresh and commit chunk after chunk, each chunk in its own transaction, until
+    the selection comes back empty. A refreshed campaign is never due again at the same
+    `now`, so the loop ends; if a selection repeats itself the adapter is broken."""
+    seen: set[int] = set()
+    while True:
+        with uow_factory() as uow:
+            batch = select(uow, chunk_size)
+            if not batch:
+                return
+            ids = {c.id for c in batch}
+            if ids <= seen:
+                raise RuntimeError(
+                    f"{cause} sweep selected the same campaigns twice: {sorted(ids)[:10]}"
+                )
+            seen |= ids
+            brands = uow.brands.get_many({c.brand_id for c in batch})
+            refreshes = refresh_and_save(uow, batch, brands, now, cause)
+            uow.commit()
+        tally.count(refreshes)

@@ -1,0 +1,129 @@
+"""Operator use cases on brands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from core.entities import SYSTEM, Brand, BrandId, Cause, NotFound
+from core.entities.brand import parse_currency, parse_name, parse_optional_budget
+from core.entities.errors import Collector, InvalidInput
+from core.entities.time import parse_timezone
+from core.ports import Clock, UnitOfWorkFactory
+from core.use_cases._common import UNSET
+from core.use_cases._refresh import SweepResult, Tallier, refresh_and_save
+
+
+@attrs.frozen
+class CreateBrandCommand:
+    name: object
+    timezone: object = "UTC"
+    currency: object = "USD"
+    is_active: object = True
+    daily_budget: object = None
+    monthly_budget: object = None
+    actor: str = SYSTEM
+
+
+class CreateBrand:
+    """Create a brand. Raises InvalidInput listing every bad field (unknown time zone,
+    bad currency, non-positive budget…) and Conflict (field `name`) if the name is taken;
+    nothing is written then."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, command: CreateBrandCommand) -> Brand:
+        brand = Brand.create(
+            name=command.name,
+            timezone=command.timezone,
+            currency=command.currency,
+            is_active=command.is_active,
+            daily_budget=command.daily_budget,
+            monthly_budget=command.monthly_budget,
+        )
+        with self._uow() as uow:
+            brand = uow.brands.add(brand)
+            uow.commit()
+        return brand
+
+
+@attrs.frozen
+class UpdateBrandCommand:
+    """Fields left UNSET stay as they are; a budget set to None is removed."""
+
+    brand_id: int
+    name: object = UNSET
+    timezone: object = UNSET
+    currency: object = UNSET
+    is_active: object = UNSET
+    daily_budget: object = UNSET
+    monthly_budget: object = UNSET
+    actor: str = SYSTEM
+
+
+@attrs.frozen
+class UpdateBrandResult:
+    brand: Brand
+    campaigns: SweepResult
+
+
+class UpdateBrand:
+    """Edit a brand and recompute all its campaigns at once (deactivating a brand holds
+    every campaign with BRAND_INACTIVE; a lower brand budget holds them now). Raises
+    NotFound (`brand_id`), InvalidInput per bad field, Conflict (`name`)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, command: UpdateBrandCommand) -> UpdateBrandResult:
+        changes = _parse_brand_changes(command)
+        now = self._clock.now()
+        tally = Tallier()
+        with self._uow() as uow:
+            found = uow.brands.lock({BrandId(command.brand_id)})
+            brand = found.get(BrandId(command.brand_id))
+            if brand is None:
+                raise NotFound.on("brand_id", f"brand {command.brand_id} does not exist")
+            for field, value in changes.items():
+                setattr(brand, field, value)
+            brand.roll(now)
+            uow.brands.save(brand)
+            campaigns = uow.campaigns.lock_brand(brand.id)
+            tally.count(
+                refresh_and_save(
+                    uow, campaigns, {brand.id: brand}, now, Cause.BRAND_EDIT, command.actor
+                )
+            )
+            uow.commit()
+        return UpdateBrandResult(brand, tally.result())
+
+
+def _parse_brand_changes(command: UpdateBrandCommand) -> dict[str, Any]:
+    errors = Collector()
+    changes: dict[str, Any] = {}
+    parsers: dict[str, Callable[[object, str], object]] = {
+        "name": parse_name,
+        "timezone": parse_timezone,
+        "currency": parse_currency,
+        "daily_budget": parse_optional_budget,
+        "monthly_budget": parse_optional_budget,
+    }
+    for field, parse in parsers.items():
+        raw = getattr(command, field)
+        if raw is UNSET:
+            continue
+        try:
+            changes[field] = parse(raw, field)
+        except InvalidInput as error:
+            errors.absorb(error)
+    if command.is_active is not UNSET:
+        if isinstance(command.is_active, bool):
+            changes["is_active"] = command.is_active
+        else:
+            errors.add("is_active", "must be true or false")
+    errors.raise_if_any()
+    return changes

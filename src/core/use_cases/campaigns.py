@@ -1,0 +1,298 @@
+"""Operator use cases on campaigns: create, edit, replace windows, launch, pause, resume.
+Each recomputes the campaign's holds and status at once and audits a status change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import attrs
+
+from core.entities import (
+    SYSTEM,
+    AuditEntry,
+    BrandId,
+    Campaign,
+    CampaignId,
+    Cause,
+    NotFound,
+)
+from core.entities.brand import parse_name
+from core.entities.campaign import check_flight
+from core.entities.errors import Collector, InvalidInput
+from core.entities.money import Money
+from core.entities.schedule import Window, parse_windows
+from core.entities.time import parse_date
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from core.use_cases._common import UNSET
+
+
+def _parse_id(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput.on(field, "must be a positive integer id")
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput.on(field, f"'{value}' is not an id") from None
+    if number <= 0:
+        raise InvalidInput.on(field, "must be a positive integer id")
+    return number
+
+
+@attrs.frozen
+class CreateCampaignCommand:
+    brand_id: object
+    name: object
+    daily_budget: object
+    monthly_budget: object
+    start_date: object
+    end_date: object = None
+    windows: Iterable[Mapping[str, object]] = ()
+    actor: str = SYSTEM
+
+
+class CreateCampaign:
+    """Create a campaign as a draft (it never runs until launched), with optional windows.
+    Raises InvalidInput listing every bad field (non-positive or over-precise budgets, end
+    before start, bad windows), NotFound (`brand_id`), Conflict (`name`, taken within the
+    brand); nothing is written then."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, command: CreateCampaignCommand) -> Campaign:
+        errors = Collector()
+        brand_id = 0
+        try:
+            brand_id = _parse_id(command.brand_id, "brand_id")
+        except InvalidInput as error:
+            errors.absorb(error)
+        campaign: Campaign | None = None
+        try:
+            campaign = Campaign.create(
+                brand_id=BrandId(brand_id),
+                name=command.name,
+                daily_budget=command.daily_budget,
+                monthly_budget=command.monthly_budget,
+                start_date=command.start_date,
+                end_date=command.end_date,
+            )
+        except InvalidInput as error:
+            errors.absorb(error)
+        windows: tuple[Window, ...] = ()
+        try:
+            windows = parse_windows(command.windows)
+        except InvalidInput as error:
+            errors.absorb(error)
+        errors.raise_if_any()
+        assert campaign is not None
+        campaign.replace_windows(windows)
+        now = self._clock.now()
+        with self._uow() as uow:
+            brand = uow.brands.get(BrandId(brand_id))
+            if brand is None:
+                raise NotFound.on("brand_id", f"brand {brand_id} does not exist")
+            campaign.refresh(brand, now, Cause.CREATED, command.actor)
+            campaign = uow.campaigns.add(campaign)
+            uow.audit.append(
+                [
+                    AuditEntry(
+                        campaign.id,
+                        None,
+                        campaign.status,
+                        campaign.holds,
+                        Cause.CREATED,
+                        command.actor,
+                        now,
+                    )
+                ]
+            )
+            uow.commit()
+        return campaign
+
+
+def _change(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    campaign_id: object,
+    cause: Cause,
+    actor: str,
+    apply: Callable[[UnitOfWork, Campaign], None],
+) -> Campaign:
+    """Lock the campaign (after its brand), apply the operator's change, recompute, save,
+    audit, commit."""
+    cid = CampaignId(_parse_id(campaign_id, "campaign_id"))
+    now = clock.now()
+    with uow_factory() as uow:
+        brand_of = uow.campaigns.brand_of({cid})
+        if cid not in brand_of:
+            raise NotFound.on("campaign_id", f"campaign {cid} does not exist")
+        brand = uow.brands.lock({brand_of[cid]})[brand_of[cid]]
+        campaign = uow.campaigns.lock({cid})[cid]
+        apply(uow, campaign)
+        refresh = campaign.refresh(brand, now, cause, actor)
+        uow.campaigns.save(campaign)
+        if refresh.audit is not None:
+            uow.audit.append([refresh.audit])
+        uow.commit()
+    return campaign
+
+
+@attrs.frozen
+class UpdateCampaignCommand:
+    """Fields left UNSET stay as they are; `end_date=None` removes the end date."""
+
+    campaign_id: object
+    name: object = UNSET
+    daily_budget: object = UNSET
+    monthly_budget: object = UNSET
+    start_date: object = UNSET
+    end_date: object = UNSET
+    actor: str = SYSTEM
+
+
+class UpdateCampaign:
+    """Edit name, budgets or dates and recompute holds now: a budget lowered below today's
+    spend holds the campaign at once, a raised one releases it at once. Raises InvalidInput
+    per bad field, NotFound (`campaign_id`), Conflict (`name`)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, command: UpdateCampaignCommand) -> Campaign:
+        changes = _parse_campaign_changes(command)
+
+        def apply(uow: UnitOfWork, campaign: Campaign) -> None:
+            for field, value in changes.items():
+                setattr(campaign, field, value)
+            check_flight(campaign.start_date, campaign.end_date)
+
+        return _change(
+            self._uow, self._clock, command.campaign_id, Cause.EDIT, command.actor, apply
+        )
+
+
+def _parse_campaign_changes(command: UpdateCampaignCommand) -> dict[str, Any]:
+    errors = Collector()
+    changes: dict[str, Any] = {}
+    parsers: dict[str, Callable[[object, str], object]] = {
+        "name": parse_name,
+        "daily_budget": Money.parse,
+        "monthly_budget": Money.parse,
+        "start_date": parse_date,
+    }
+    for field, parse in parsers.items():
+        raw = getattr(command, field)
+        if raw is UNSET:
+            continue
+        try:
+            changes[field] = parse(raw, field)
+        except InvalidInput as error:
+            errors.absorb(error)
+    if command.end_date is not UNSET:
+        if command.end_date is None or command.end_date == "":
+            changes["end_date"] = None
+        else:
+            try:
+                changes["end_date"] = parse_date(command.end_date, "end_date")
+            except InvalidInput as error:
+                errors.absorb(error)
+    errors.raise_if_any()
+    start, end = changes.get("start_date"), changes.get("end_date")
+    if isinstance(start, date) and isinstance(end, date):
+        check_flight(start, end)
+    return changes
+
+
+@attrs.frozen
+class ReplaceScheduleCommand:
+    campaign_id: object
+    windows: Iterable[Mapping[str, object]]
+    actor: str = SYSTEM
+
+
+class ReplaceSchedule:
+    """Make the given windows the campaign's whole dayparting schedule (an empty list lifts
+    every restriction) and apply it now. Raises InvalidInput naming e.g.
+    `windows[1].end_time`, NotFound (`campaign_id`)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, command: ReplaceScheduleCommand) -> Campaign:
+        windows = parse_windows(command.windows)
+
+        def apply(uow: UnitOfWork, campaign: Campaign) -> None:
+            campaign.replace_windows(windows)
+            uow.campaigns.replace_windows(campaign.id, campaign.windows)
+
+        return _change(
+            self._uow, self._clock, command.campaign_id, Cause.SCHEDULE, command.actor, apply
+        )
+
+
+@attrs.frozen
+class CampaignActionCommand:
+    campaign_id: object
+    actor: str = SYSTEM
+
+
+class LaunchCampaign:
+    """Move a draft to enabled; it runs as soon as nothing holds it. Raises Conflict
+    (`state`) if it is not a draft, NotFound (`campaign_id`)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, command: CampaignActionCommand) -> Campaign:
+        return _change(
+            self._uow,
+            self._clock,
+            command.campaign_id,
+            Cause.LAUNCH,
+            command.actor,
+            lambda _uow, c: c.launch(),
+        )
+
+
+class PauseCampaign:
+    """The operator stops a campaign; nothing automatic ever resumes it. Pausing a paused
+    campaign changes nothing. Raises Conflict (`state`) for a draft, NotFound."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, command: CampaignActionCommand) -> Campaign:
+        return _change(
+            self._uow,
+            self._clock,
+            command.campaign_id,
+            Cause.PAUSE,
+            command.actor,
+            lambda _uow, c: c.pause(),
+        )
+
+
+class ResumeCampaign:
+    """Undo an operator pause; the campaign runs again unless something holds it. Raises
+    Conflict (`state`) for a draft, NotFound."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, command: CampaignActionCommand) -> Campaign:
+        return _change(
+            self._uow,
+            self._clock,
+            command.campaign_id,
+            Cause.RESUME,
+            command.actor,
+            lambda _uow, c: c.resume(),
+        )

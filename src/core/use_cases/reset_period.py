@@ -1,0 +1,43 @@
+"""ResetPeriod: start each brand's new day and month at its own local midnight."""
+
+from __future__ import annotations
+
+from core.entities import Cause
+from core.ports import Sweep, UnitOfWorkFactory
+from core.use_cases._refresh import SweepCommand, SweepResult, Tallier, sweep_in_chunks
+
+
+class ResetPeriod:
+    """For every brand and campaign whose local day or month has ended, start the new
+    period: counters to zero, and the budget holds of the ended period released (a monthly
+    hold stays while this month's spend still reaches the monthly budget).
+
+    Idempotent: a second run at the same instant finds nothing due, and one late run after
+    missed ones leaves the same state as runs on time, because counters carry their period
+    and holds are recomputed from them. Cost grows with what is due, not with the total."""
+
+    def __init__(self, uow: UnitOfWorkFactory, chunk_size: int = 1000) -> None:
+        self._uow = uow
+        self._chunk = chunk_size
+
+    def __call__(self, command: SweepCommand) -> SweepResult:
+        now = command.now
+        tally = Tallier()
+        while True:
+            with self._uow() as uow:
+                brands = uow.brands.due_for_reset(now, self._chunk)
+                if not brands:
+                    break
+                for brand in brands:
+                    tally.brands_reset += bool(brand.roll(now))
+                    uow.brands.save(brand)
+                uow.commit()
+        sweep_in_chunks(
+            self._uow,
+            lambda uow, limit: uow.campaigns.due(Sweep.RESET, now, limit),
+            now,
+            Cause.PERIOD_RESET,
+            self._chunk,
+            tally,
+        )
+        return tally.result()
