@@ -56,11 +56,11 @@ class Money:
             raise InvalidInput.on(
                 field, "must be greater than zero" if not allow_zero else "must not be negative"
             )
+        if number > MAX_AMOUNT:
+            raise InvalidInput.on(field, f"must not exceed {MAX_AMOUNT}")
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -PLACES and number != number.quantize(_QUANTUM):
             raise InvalidInput.on(field, f"has more than {PLACES} decimal places")
-        if number > MAX_AMOUNT:
-            raise InvalidInput.on(field, f"must not exceed {MAX_AMOUNT}")
         return cls(number.quantize(_QUANTUM))
 
     def __add__(self, other: Money) -> Money:
