@@ -5,6 +5,7 @@ calendar month. Conversion from UTC happens once, here."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.entities.errors import InvalidInput
@@ -90,6 +91,9 @@ def next_month(month: date) -> date:
     return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
+# Calendar answers are pure functions of (date, wall time, zone), asked again for every
+# campaign of a brand: cached so a sweep pays for each distinct answer once.
+@lru_cache(maxsize=65536)
 def first_instant_at_or_after(day: date, wall: time, tz: str) -> datetime:
     """The first UTC instant at which the brand's wall clock reads at least `day wall`.
 
@@ -127,6 +131,7 @@ def month_end(month: date, tz: str) -> datetime:
     return day_start(next_month(month), tz)
 
 
+@lru_cache(maxsize=16384)
 def offset_change_during(day: date, tz: str) -> datetime | None:
     """The instant within the local day `day` at which the UTC offset changes (a DST jump),
     or None. Days with two changes do not occur in the tz database."""
