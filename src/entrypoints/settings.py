@@ -5,6 +5,10 @@ DEBUG        "1"/"true" turns debug on (default off)
 DATABASE_URL e.g. postgres://user@host:5432/db; default SQLite in ./var/db.sqlite3
 ALLOWED_HOSTS comma-separated; default localhost names when DEBUG is on
 CELERY_BROKER_URL e.g. redis://127.0.0.1:6379/0; default an embedded broker
+DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept open (default 60)
+ALERT_WEBHOOK_URL budget alerts are also POSTed here as JSON when set
+ALERT_EMAILS comma-separated addresses budget alerts are also e-mailed to
+DEFAULT_FROM_EMAIL, EMAIL_HOST, EMAIL_PORT the sender and SMTP server for those e-mails
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "adapters.django_orm.apps.BudgetConfig",
 ]
 
 MIDDLEWARE = [
@@ -77,8 +82,30 @@ WSGI_APPLICATION = "entrypoints.wsgi.application"
 
 _default_sqlite = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES: dict[str, Any] = {
-    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite))
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or _default_sqlite,
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes and threads write at once (web, worker, beat). Immediate
+    # transactions take the write lock at BEGIN, so a unit of work never has to upgrade a
+    # read lock (which SQLite answers with "database is locked" at once); the busy timeout
+    # makes writers queue for it; WAL lets readers go on while one writes.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
+    # A file, not the in-memory default: tests run writers in several threads, and shared
+    # in-memory databases lock whole tables regardless of the busy timeout.
+    _sqlite_name = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(_sqlite_name.with_name(f"test_{_sqlite_name.name}"))
+    }
+    _sqlite_name.parent.mkdir(parents=True, exist_ok=True)
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -87,6 +114,12 @@ USE_I18N = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
+ALERT_EMAILS = [a.strip() for a in os.environ.get("ALERT_EMAILS", "").split(",") if a.strip()]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "budget-control@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 
 LOGGING = {
     "version": 1,
