@@ -1,0 +1,276 @@
+"""Rows to entities and back. `*_to_domain` builds a fresh entity from a row; `*_fields`
+gives the column values of an entity, for inserts and updates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from adapters.django_orm import models
+from core.entities import (
+    Alert,
+    AlertKey,
+    AuditEntry,
+    Brand,
+    BrandId,
+    Campaign,
+    CampaignId,
+    Cause,
+    Counter,
+    Hold,
+    LedgerEntry,
+    Money,
+    Period,
+    State,
+    Status,
+    Subject,
+    Window,
+)
+
+# -- values ----------------------------------------------------------------------------------
+
+
+def money(value: Decimal) -> Money:
+    return Money.of(value)
+
+
+def optional_money(value: Decimal | None) -> Money | None:
+    return None if value is None else Money.of(value)
+
+
+def counter(period: date | None, spend: Decimal) -> Counter:
+    if period is None:
+        return Counter.never()
+    return Counter(period, Money.of(spend))
+
+
+def counter_columns(value: Counter) -> tuple[date | None, Decimal]:
+    """(period, spend) columns; a counter that never counted has no period."""
+    if value.period == date.min:
+        return None, value.spend.amount
+    return value.period, value.spend.amount
+
+
+def holds_from(text: str) -> frozenset[Hold]:
+    return frozenset(Hold(name) for name in models.holds_names(text))
+
+
+def holds_to(holds: Iterable[Hold]) -> str:
+    return models.holds_text(h.value for h in holds)
+
+
+# -- brand -----------------------------------------------------------------------------------
+
+
+def brand_to_domain(row: models.Brand) -> Brand:
+    return Brand(
+        id=BrandId(row.pk),
+        name=row.name,
+        timezone=row.timezone,
+        currency=row.currency,
+        is_active=row.is_active,
+        daily_budget=optional_money(row.daily_budget),
+        monthly_budget=optional_money(row.monthly_budget),
+        daily=counter(row.daily_period, row.daily_spend),
+        monthly=counter(row.monthly_period, row.monthly_spend),
+        reset_due_at=row.reset_due_at,
+    )
+
+
+def brand_fields(brand: Brand) -> dict[str, Any]:
+    daily_period, daily_spend = counter_columns(brand.daily)
+    monthly_period, monthly_spend = counter_columns(brand.monthly)
+    return {
+        "name": brand.name,
+        "timezone": brand.timezone,
+        "currency": brand.currency,
+        "is_active": brand.is_active,
+        "daily_budget": None if brand.daily_budget is None else brand.daily_budget.amount,
+        "monthly_budget": None if brand.monthly_budget is None else brand.monthly_budget.amount,
+        "daily_spend": daily_spend,
+        "daily_period": daily_period,
+        "monthly_spend": monthly_spend,
+        "monthly_period": monthly_period,
+        "reset_due_at": brand.reset_due_at,
+    }
+
+
+# -- campaign --------------------------------------------------------------------------------
+
+
+def window_to_domain(row: models.Window) -> Window:
+    return Window(row.day_of_week, row.start_time, row.end_time)
+
+
+def window_rows(campaign_id: CampaignId, windows: Iterable[Window]) -> list[models.Window]:
+    return [
+        models.Window(
+            campaign_id=campaign_id, day_of_week=w.day_of_week, start_time=w.start, end_time=w.end
+        )
+        for w in sorted(set(windows))
+    ]
+
+
+def campaign_to_domain(row: models.Campaign, windows: Iterable[models.Window]) -> Campaign:
+    return Campaign(
+        id=CampaignId(row.pk),
+        brand_id=BrandId(row.brand_id),
+        name=row.name,
+        daily_budget=money(row.daily_budget),
+        monthly_budget=money(row.monthly_budget),
+        start_date=row.start_date,
+        end_date=row.end_date,
+        state=State(row.state),
+        holds=holds_from(row.holds),
+        status=Status(row.status),
+        daily=counter(row.daily_period, row.daily_spend),
+        monthly=counter(row.monthly_period, row.monthly_spend),
+        windows=tuple(sorted({window_to_domain(w) for w in windows})),
+        reset_due_at=row.reset_due_at,
+        schedule_due_at=row.schedule_due_at,
+        flight_due_at=row.flight_due_at,
+    )
+
+
+# Every column `save` and `save_many` write (windows are written by replace_windows only).
+CAMPAIGN_COLUMNS = (
+    "name",
+    "daily_budget",
+    "monthly_budget",
+    "start_date",
+    "end_date",
+    "state",
+    "status",
+    "holds",
+    "daily_spend",
+    "daily_period",
+    "monthly_spend",
+    "monthly_period",
+    "reset_due_at",
+    "schedule_due_at",
+    "flight_due_at",
+)
+
+
+def campaign_fields(campaign: Campaign) -> dict[str, Any]:
+    daily_period, daily_spend = counter_columns(campaign.daily)
+    monthly_period, monthly_spend = counter_columns(campaign.monthly)
+    return {
+        "name": campaign.name,
+        "daily_budget": campaign.daily_budget.amount,
+        "monthly_budget": campaign.monthly_budget.amount,
+        "start_date": campaign.start_date,
+        "end_date": campaign.end_date,
+        "state": campaign.state.value,
+        "status": campaign.status.value,
+        "holds": holds_to(campaign.holds),
+        "daily_spend": daily_spend,
+        "daily_period": daily_period,
+        "monthly_spend": monthly_spend,
+        "monthly_period": monthly_period,
+        "reset_due_at": campaign.reset_due_at,
+        "schedule_due_at": campaign.schedule_due_at,
+        "flight_due_at": campaign.flight_due_at,
+    }
+
+
+def campaign_row(campaign: Campaign) -> models.Campaign:
+    """An unsaved row carrying the campaign's id and columns (for inserts and bulk updates)."""
+    row = models.Campaign(brand_id=campaign.brand_id, **campaign_fields(campaign))
+    if campaign.id:
+        row.pk = campaign.id
+    return row
+
+
+# -- ledger, audit, alerts -------------------------------------------------------------------
+
+
+def ledger_to_domain(row: models.SpendEntry) -> LedgerEntry:
+    return LedgerEntry(
+        campaign_id=CampaignId(row.campaign_id),
+        key=row.key,
+        amount=money(row.amount),
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        description=row.description,
+        actor=row.actor,
+    )
+
+
+def ledger_row(entry: LedgerEntry) -> models.SpendEntry:
+    return models.SpendEntry(
+        campaign_id=entry.campaign_id,
+        key=entry.key,
+        amount=entry.amount.amount,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        description=entry.description,
+        actor=entry.actor,
+    )
+
+
+def audit_to_domain(row: models.StatusChange) -> AuditEntry:
+    return AuditEntry(
+        campaign_id=CampaignId(row.campaign_id),
+        from_status=None if row.from_status is None else Status(row.from_status),
+        to_status=Status(row.to_status),
+        holds=holds_from(row.holds),
+        cause=Cause(row.cause),
+        actor=row.actor,
+        at=row.at,
+    )
+
+
+def audit_row(entry: AuditEntry) -> models.StatusChange:
+    return models.StatusChange(
+        campaign_id=entry.campaign_id,
+        from_status=None if entry.from_status is None else entry.from_status.value,
+        to_status=entry.to_status.value,
+        holds=holds_to(entry.holds),
+        cause=entry.cause.value,
+        actor=entry.actor,
+        at=entry.at,
+    )
+
+
+def alert_key_fields(key: AlertKey) -> dict[str, Any]:
+    return {
+        "subject": key.subject.value,
+        "subject_id": key.subject_id,
+        "period_kind": key.period_kind.value,
+        "period": key.period,
+        "threshold": key.threshold,
+    }
+
+
+def alert_to_domain(row: models.Alert) -> Alert:
+    return Alert(
+        key=AlertKey(
+            Subject(row.subject),
+            row.subject_id,
+            Period(row.period_kind),
+            row.period,
+            row.threshold,
+        ),
+        subject_name=row.subject_name,
+        spend=money(row.spend),
+        budget=money(row.budget),
+        currency=row.currency,
+        raised_at=row.raised_at,
+        id=row.pk,
+        delivered_at=row.delivered_at,
+    )
+
+
+def alert_row(alert: Alert) -> models.Alert:
+    return models.Alert(
+        **alert_key_fields(alert.key),
+        subject_name=alert.subject_name,
+        spend=alert.spend.amount,
+        budget=alert.budget.amount,
+        currency=alert.currency,
+        raised_at=alert.raised_at,
+        delivered_at=alert.delivered_at,
+    )

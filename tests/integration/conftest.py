@@ -1,0 +1,45 @@
+"""Integration tests: the Django adapters on a real database, SQLite by default and
+PostgreSQL when DATABASE_URL names one.
+
+Django is configured here, not for the whole suite, so `pytest tests/unit` never needs
+Django settings. When `pytest tests` runs both folders, Django is set up as soon as this
+folder is collected; the unit tests do not notice."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "entrypoints.settings")
+# The settings refuse to start without a SECRET_KEY unless told it is fine (tests only).
+os.environ.setdefault("BUDGET_ALLOW_INSECURE_KEY", "1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import django
+
+    django.setup()
+
+
+# A Friday in the middle of a month, far from DST changes in the zones used here.
+NOW = datetime(2026, 6, 12, 12, 0, tzinfo=UTC)
+TODAY = date(2026, 6, 12)
+
+
+def on_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def django_uow(transactional_db: None) -> Iterator[Callable[[], Any]]:
+    """The Django unit of work factory on a database emptied after the test. (A durable
+    transaction cannot run inside the per-test transaction of the plain `db` fixture.)"""
+    from adapters.django_orm.unit_of_work import DjangoUnitOfWork
+
+    yield DjangoUnitOfWork
