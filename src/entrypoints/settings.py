@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "adapters.django_orm.apps.BudgetConfig",
+    # Management commands (entrypoints/management) and the admin (entrypoints/admin.py).
+    "entrypoints",
 ]
 
 MIDDLEWARE = [
