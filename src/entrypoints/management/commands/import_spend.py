@@ -10,7 +10,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from core.entities import FieldError
 from core.use_cases.record_spend import MAX_BATCH, Outcome, RecordSpendCommand
 from entrypoints.container import get_container
 from entrypoints.management.commands._common import ProgressStream, describe
@@ -76,11 +75,8 @@ class Command(BaseCommand):
         ):
             for batch in _batches(_rows(handle), batch_size):
                 rows += len(batch)
+                problems = {row.number: row.problem for row in batch if row.problem}
                 good = [row for row in batch if not row.problem]
-                for row in batch:
-                    if row.problem:
-                        rejected += 1
-                        self.stderr.write(f"{row.where()}: {row.problem}")
                 if good:
                     result = record(RecordSpendCommand(events=[row.event for row in good]))
                     held += result.held
@@ -91,8 +87,11 @@ class Command(BaseCommand):
                         elif outcome.outcome is Outcome.DUPLICATE:
                             duplicates += 1
                         else:
-                            rejected += 1
-                            self.stderr.write(f"{row.where()}: {_errors(outcome.errors)}")
+                            problems[row.number] = describe(outcome.errors)
+                rejected += len(problems)
+                for row in batch:
+                    if row.number in problems:
+                        self.stderr.write(f"{row.where()}: {problems[row.number]}")
                 bar.update(len(batch))
         self.stdout.write(
             f"Imported {path.name}: {rows} rows, recorded {recorded}, duplicate {duplicates}, "
@@ -103,10 +102,6 @@ class Command(BaseCommand):
                 f"{rejected} of {rows} rows were rejected (listed above); "
                 "every other row was recorded"
             )
-
-
-def _errors(errors: tuple[FieldError, ...]) -> str:
-    return describe(errors)
 
 
 def _count_lines(path: Path) -> int:

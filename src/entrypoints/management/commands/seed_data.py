@@ -102,14 +102,14 @@ class Command(BaseCommand):
             raise CommandError("--campaigns-per-brand: must be zero or more")
         container = get_container()
         seeder = Seeder(container, random.Random(options["seed"]), container.clock().now())
-        for _ in tqdm(
+        for index in tqdm(
             range(brands),
             unit="brand",
             desc="seed_data",
             file=ProgressStream(self.stderr),
             disable=None,
         ):
-            seeder.brand(per_brand)
+            seeder.brand(BRANDS[index % len(BRANDS)], per_brand)
         t = seeder.tally
         zones = ", ".join(sorted(seeder.zones))
         self.stdout.write(
@@ -131,8 +131,7 @@ class Seeder:
         self.tally: Tally[str] = Tally()
         self.zones: set[str] = set()
 
-    def brand(self, per_brand: int) -> None:
-        template = BRANDS[self.number % len(BRANDS)]
+    def brand(self, template: BrandTemplate, per_brand: int) -> None:
         brand = self._create_brand(template)
         self.zones.add(brand.timezone)
         events: list[dict[str, object]] = []
@@ -149,6 +148,7 @@ class Seeder:
     def _create_brand(self, template: BrandTemplate) -> Brand:
         capped = self.rng.random() < 0.25  # some brands cap their total spend too
         while True:
+            # Numbered so a second run adds brands instead of failing on taken names.
             self.number += 1
             try:
                 brand = self.c.create_brand()(
