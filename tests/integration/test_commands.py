@@ -252,8 +252,7 @@ def test_record_spend_records_then_reports_a_duplicate(clock: FixedClock) -> Non
     again = run("record_spend", at="2026-06-12T11:00:00Z", **args)
 
     assert first.strip() == (
-        f"Recorded 50.000001 for campaign {cid} (key 'rep-1'); campaigns held: 1, "
-        "alerts queued: 2."
+        f"Recorded 50.000001 for campaign {cid} (key 'rep-1'); campaigns held: 1, alerts queued: 2."
     )
     assert "Duplicate" in again and "nothing changed" in again
     entry = models.SpendEntry.objects.get()
