@@ -5,6 +5,8 @@ DEBUG        "1"/"true" turns debug on (default off)
 DATABASE_URL e.g. postgres://user@host:5432/db; default SQLite in ./var/db.sqlite3
 ALLOWED_HOSTS comma-separated; default localhost names when DEBUG is on
 CELERY_BROKER_URL e.g. redis://127.0.0.1:6379/0; default an embedded broker
+CELERY_TASK_DEFAULT_QUEUE the queue tasks go to and workers read (default "celery")
+CELERY_VISIBILITY_TIMEOUT seconds before Redis hands an unacked task to another worker
 DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept open (default 60)
 ALERT_WEBHOOK_URL budget alerts are also POSTed here as JSON when set
 ALERT_EMAILS comma-separated addresses budget alerts are also e-mailed to
@@ -48,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_celery_beat",
+    "django_celery_results",
+    "entrypoints.beat.apps.BeatConfig",
     "adapters.django_orm.apps.BudgetConfig",
     # Management commands (entrypoints/management) and the admin (entrypoints/admin.py).
     "entrypoints",
@@ -122,6 +127,37 @@ ALERT_EMAILS = [a.strip() for a in os.environ.get("ALERT_EMAILS", "").split(",")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "budget-control@localhost")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+
+# Celery (entrypoints/celery_app.py reads every CELERY_ name). Without CELERY_BROKER_URL the
+# broker is a folder, ./var/broker, that any process on this machine can use
+# (adapters/filesystem_broker.py); in production, Redis.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT = "adapters.filesystem_broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"data_folder": str(VAR_DIR / "broker")}
+else:
+    # An unacked task (its worker died) goes to another worker after this long; it must
+    # exceed the longest task plus its retry countdown.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+# A task is acked when it finishes, and given back when its worker dies: every task is
+# idempotent, so running one twice is safe and losing one is not.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_TRACK_STARTED = True
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 LOGGING = {
     "version": 1,
