@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "entrypoints.beat.apps.BeatConfig",
     "adapters.django_orm.apps.BudgetConfig",
+    "entrypoints.api.apps.ApiConfig",
     # Management commands (entrypoints/management) and the admin (entrypoints/admin.py).
     "entrypoints",
 ]
@@ -121,6 +122,8 @@ USE_I18N = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A spend batch of 10,000 events with long keys and descriptions is several megabytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
 ALERT_EMAILS = [a.strip() for a in os.environ.get("ALERT_EMAILS", "").split(",") if a.strip()]

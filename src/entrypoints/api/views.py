@@ -1,0 +1,269 @@
+"""The endpoints of SPEC §4. Every write is exactly one use-case call from the container,
+made as the token's user (its username is the `actor` in the audit log); reads go through
+queries.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Query
+from ninja import Status as WithStatus
+from pydantic import BaseModel, Field
+
+from core.entities import FieldError, Status
+from core.use_cases._common import UNSET
+from core.use_cases.brands import CreateBrandCommand
+from core.use_cases.campaigns import (
+    CampaignActionCommand,
+    CreateCampaignCommand,
+    ReplaceScheduleCommand,
+    UpdateCampaignCommand,
+)
+from core.use_cases.record_spend import EventResult, RecordSpendCommand
+from entrypoints.api import queries
+from entrypoints.api.errors import ExactJsonParser, install_handlers
+from entrypoints.api.schemas import (
+    MAX_ID,
+    BrandIn,
+    BrandOut,
+    CampaignIn,
+    CampaignOut,
+    CampaignPage,
+    CampaignPatch,
+    ErrorOut,
+    FieldErrorOut,
+    Outcome,
+    RejectedEvent,
+    ScheduleIn,
+    SpendBatchIn,
+    SpendBatchOut,
+    SpendReport,
+    SpendResultOut,
+)
+from entrypoints.api.tokens import BearerToken
+from entrypoints.container import Container, get_container
+
+DESCRIPTION = """
+Manage brands and campaigns and feed spend in.
+
+**Authentication.** Every endpoint needs `Authorization: Bearer <token>`. Tokens are made
+with `manage.py create_api_token USER` (the token is printed once; only its hash is kept)
+and revoked in the admin. A token acts as its user: the user must be active and hold the
+permission `api.use_api` ("Can use the HTTP API"; superusers have it). Every write is
+recorded in the audit log under that user's username. Missing, unknown or revoked token:
+401; a user without the permission: 403.
+
+**Money** is a decimal string in every response. Requests may send a string or a JSON
+number: both are read exactly (`0.1` stays `0.1`); at most 6 decimal places, greater than 0.
+
+**Errors** always have the shape `{"detail": "...", "errors": [{"field": "...",
+"message": "..."}]}`: 400 malformed JSON, 401/403 authentication, 404 unknown object or URL,
+409 conflict with stored data (a taken name, an action the campaign's state forbids), 413 a
+body over the size limit, 422 invalid fields. A refused request writes nothing.
+"""
+
+api = NinjaAPI(
+    title="Ad budget control",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    auth=BearerToken(),
+    parser=ExactJsonParser(),
+)
+install_handlers(api)
+
+PathId = Annotated[int, Field(ge=1, le=MAX_ID)]
+_READ = frozenset({401, 403, 404, 422})
+_WRITE = frozenset({400, 401, 403, 404, 409, 413, 422})
+
+
+def _container() -> Container:
+    return get_container()
+
+
+def _now() -> Any:
+    return _container().clock().now()
+
+
+def _actor(request: HttpRequest) -> str:
+    return str(request.auth.get_username())  # type: ignore[attr-defined]
+
+
+# -- brands ----------------------------------------------------------------------------------
+
+
+@api.post("/brands", response={201: BrandOut, _WRITE: ErrorOut}, tags=["brands"])
+def create_brand(request: HttpRequest, payload: BrandIn) -> WithStatus[BrandOut]:
+    """Create a brand. 409 if the name is taken; 422 for an unknown time zone, a bad
+    currency or a non-positive budget."""
+    brand = _container().create_brand()(
+        CreateBrandCommand(**payload.model_dump(), actor=_actor(request))
+    )
+    return WithStatus(201, queries.get_brand(brand.id, _now()))
+
+
+@api.get("/brands/{brand_id}", response={200: BrandOut, _READ: ErrorOut}, tags=["brands"])
+def get_brand(request: HttpRequest, brand_id: PathId) -> BrandOut:
+    """A brand with its spend today and this month (brand-local periods)."""
+    return queries.get_brand(brand_id, _now())
+
+
+# -- campaigns -------------------------------------------------------------------------------
+
+
+class CampaignFilters(BaseModel):
+    brand_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
+    status: Status | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    offset: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+
+
+@api.post("/campaigns", response={201: CampaignOut, _WRITE: ErrorOut}, tags=["campaigns"])
+def create_campaign(request: HttpRequest, payload: CampaignIn) -> WithStatus[CampaignOut]:
+    """Create a campaign as a `draft` (it never runs until launched), optionally with its
+    dayparting windows. 404 unknown brand; 409 name taken within the brand; 422 bad fields
+    (non-positive or over-precise budgets, end before start, window times out of range)."""
+    fields = payload.model_dump(exclude={"windows"})
+    campaign = _container().create_campaign()(
+        CreateCampaignCommand(
+            **fields, windows=[w.raw() for w in payload.windows], actor=_actor(request)
+        )
+    )
+    return WithStatus(201, queries.get_campaign(campaign.id, _now()))
+
+
+@api.get("/campaigns", response={200: CampaignPage, _READ: ErrorOut}, tags=["campaigns"])
+def list_campaigns(request: HttpRequest, filters: Query[CampaignFilters]) -> CampaignPage:
+    """Campaigns in id order, optionally of one brand and with one status; `limit` (at most
+    1000) and `offset` page through them, `count` is the total."""
+    return queries.list_campaigns(
+        _now(), filters.brand_id, filters.status, filters.limit, filters.offset
+    )
+
+
+@api.get(
+    "/campaigns/{campaign_id}", response={200: CampaignOut, _READ: ErrorOut}, tags=["campaigns"]
+)
+def get_campaign(request: HttpRequest, campaign_id: PathId) -> CampaignOut:
+    """A campaign: its state, derived status, holds, budgets and current spend."""
+    return queries.get_campaign(campaign_id, _now())
+
+
+@api.patch(
+    "/campaigns/{campaign_id}", response={200: CampaignOut, _WRITE: ErrorOut}, tags=["campaigns"]
+)
+def update_campaign(
+    request: HttpRequest, campaign_id: PathId, payload: CampaignPatch
+) -> CampaignOut:
+    """Edit name, budgets or dates; only the fields sent change (`end_date: null` removes
+    the end date). Holds are recomputed at once: a budget lowered to today's spend holds
+    the campaign now, a raised one releases it now."""
+    changes: dict[str, Any] = {f: UNSET for f in CampaignPatch.model_fields}
+    changes.update(payload.model_dump(include=payload.model_fields_set))
+    campaign = _container().update_campaign()(
+        UpdateCampaignCommand(campaign_id=campaign_id, **changes, actor=_actor(request))
+    )
+    return queries.get_campaign(campaign.id, _now())
+
+
+@api.put(
+    "/campaigns/{campaign_id}/schedule",
+    response={200: CampaignOut, _WRITE: ErrorOut},
+    tags=["campaigns"],
+)
+def replace_schedule(request: HttpRequest, campaign_id: PathId, payload: ScheduleIn) -> CampaignOut:
+    """Replace the dayparting windows (brand-local wall-clock time; an empty list lifts every
+    restriction) and apply them now."""
+    campaign = _container().replace_schedule()(
+        ReplaceScheduleCommand(
+            campaign_id=campaign_id,
+            windows=[w.raw() for w in payload.windows],
+            actor=_actor(request),
+        )
+    )
+    return queries.get_campaign(campaign.id, _now())
+
+
+def _action(name: str, summary: str) -> None:
+    @api.post(
+        f"/campaigns/{{campaign_id}}/{name}",
+        response={200: CampaignOut, _WRITE: ErrorOut},
+        tags=["campaigns"],
+        operation_id=f"{name}_campaign",
+        summary=f"{name.capitalize()} a campaign",
+        description=summary,
+    )
+    def action(request: HttpRequest, campaign_id: PathId) -> CampaignOut:
+        use_case = getattr(_container(), f"{name}_campaign")()
+        campaign = use_case(CampaignActionCommand(campaign_id=campaign_id, actor=_actor(request)))
+        return queries.get_campaign(campaign.id, _now())
+
+
+_action(
+    "launch",
+    "Move a draft to enabled; it runs as soon as nothing holds it. 409 if it is not a draft.",
+)
+_action(
+    "pause", "The operator stops the campaign; nothing automatic ever resumes it. 409 for a draft."
+)
+_action(
+    "resume", "Undo an operator pause; it runs again unless something holds it. 409 for a draft."
+)
+
+
+# -- spend -----------------------------------------------------------------------------------
+
+
+@api.post("/spend", response={200: SpendBatchOut, _WRITE: ErrorOut}, tags=["spend"])
+def record_spend(request: HttpRequest, payload: SpendBatchIn) -> SpendBatchOut:
+    """Record a batch of 1 to 10,000 spend events in one transaction. The answer has one
+    result per event, in request order: `recorded`, `duplicate` (the key was recorded
+    before with the same amount and time; nothing changes) or `rejected` with the fields and
+    reasons (a key reused with another amount or time, an unknown campaign, a bad amount…).
+    A rejected event never blocks the others, so a whole batch can be retried safely. A body
+    that is not a JSON object with an `events` list of objects is refused whole (400/422)."""
+    valid = [e.raw() for e in payload.events if not isinstance(e, RejectedEvent)]
+    recorded: Iterator[EventResult] = iter(())
+    if valid:
+        result = _container().record_spend()(
+            RecordSpendCommand(events=valid, actor=_actor(request))
+        )
+        recorded = iter(result.results)
+    results = []
+    for event in payload.events:
+        if isinstance(event, RejectedEvent):
+            results.append(_result(event.key, Outcome.REJECTED, event.errors))
+        else:
+            done = next(recorded)
+            results.append(_result(done.key, Outcome(done.outcome.value), done.errors))
+    return SpendBatchOut(
+        results=results,
+        recorded=sum(r.outcome is Outcome.RECORDED for r in results),
+        duplicate=sum(r.outcome is Outcome.DUPLICATE for r in results),
+        rejected=sum(r.outcome is Outcome.REJECTED for r in results),
+    )
+
+
+def _result(key: str, outcome: Outcome, errors: tuple[FieldError, ...]) -> SpendResultOut:
+    return SpendResultOut(
+        key=key,
+        outcome=outcome,
+        errors=[FieldErrorOut(field=e.field, message=e.message) for e in errors],
+    )
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+
+class ReportFilters(BaseModel):
+    brand_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+@api.get("/reports/spend", response={200: SpendReport, _READ: ErrorOut}, tags=["reports"])
+def spend_report(request: HttpRequest, filters: Query[ReportFilters]) -> SpendReport:
+    """A brand's spend today and this month (its own local day and month) against its
+    budgets, with the same for each of its campaigns, their status and holds, and how many
+    campaigns are in each status."""
+    return queries.spend_report(filters.brand_id, _now())
