@@ -57,6 +57,10 @@ test-postgres: install
 
 test: check test-sqlite test-postgres
 
+# Web, worker and beat in one terminal; Ctrl-C stops all three (scripts/run.py).
+run: install
+	$(BIN)/python scripts/run.py
+
 format: install
 	$(BIN)/ruff check --fix src tests scripts
 	$(BIN)/ruff format src tests scripts
