@@ -56,6 +56,14 @@ def _integrity_as_conflict(
 class DjangoBrandRepository:
     def __init__(self, using: str) -> None:
         self._using = using
+        # Names as read in this unit of work: saving a brand under the name it was read
+        # with cannot clash (its own row holds that name), which spares the spend path a
+        # query and a savepoint.
+        self._read_names: dict[int, str] = {}
+
+    def _read(self, row: models.Brand) -> Brand:
+        self._read_names[row.pk] = row.name
+        return mappers.brand_to_domain(row)
 
     def _rows(self) -> QuerySet[models.Brand]:
         return models.Brand.objects.using(self._using)
@@ -77,32 +85,36 @@ class DjangoBrandRepository:
             lambda: self._rows().create(**mappers.brand_fields(brand)),
             lambda: self._name_conflict(brand),
         )
-        return mappers.brand_to_domain(row)
+        return self._read(row)
 
     def get(self, brand_id: BrandId) -> Brand | None:
         row = self._rows().filter(pk=brand_id).first()
-        return None if row is None else mappers.brand_to_domain(row)
+        return None if row is None else self._read(row)
 
     def get_many(self, brand_ids: Collection[BrandId]) -> dict[BrandId, Brand]:
         rows = self._rows().filter(pk__in=list(brand_ids)).order_by("pk")
-        return {BrandId(r.pk): mappers.brand_to_domain(r) for r in rows}
+        return {BrandId(r.pk): self._read(r) for r in rows}
 
     def lock(self, brand_ids: Collection[BrandId]) -> dict[BrandId, Brand]:
         if not brand_ids:
             return {}
         rows = self._rows().select_for_update().filter(pk__in=list(brand_ids)).order_by("pk")
-        return {BrandId(r.pk): mappers.brand_to_domain(r) for r in rows}
+        return {BrandId(r.pk): self._read(r) for r in rows}
 
     def save(self, brand: Brand) -> None:
-        self._check_name(brand)
         fields = mappers.brand_fields(brand)
-        updated = _integrity_as_conflict(
-            self._using,
-            lambda: self._rows().filter(pk=brand.id).update(**fields),
-            lambda: self._name_conflict(brand),
-        )
+        if self._read_names.get(brand.id) == brand.name:
+            updated = self._rows().filter(pk=brand.id).update(**fields)
+        else:
+            self._check_name(brand)
+            updated = _integrity_as_conflict(
+                self._using,
+                lambda: self._rows().filter(pk=brand.id).update(**fields),
+                lambda: self._name_conflict(brand),
+            )
         if not updated:
             raise KeyError(f"brand {brand.id} was never added")
+        self._read_names[brand.id] = brand.name
 
     def due_for_reset(self, now: datetime, limit: int) -> list[Brand]:
         due = Q(reset_due_at__lte=now)
@@ -116,7 +128,7 @@ class DjangoBrandRepository:
             return []
         # Locked in id order; a brand another transaction already rolled is skipped.
         rows = self._rows().select_for_update().filter(due, pk__in=ids).order_by("pk")
-        return [mappers.brand_to_domain(r) for r in rows]
+        return [self._read(r) for r in rows]
 
 
 _DUE_COLUMN = {
@@ -146,6 +158,8 @@ def _budget_suspects() -> Q:
 class DjangoCampaignRepository:
     def __init__(self, using: str) -> None:
         self._using = using
+        # As for brands: saving under the name read in this unit of work cannot clash.
+        self._read_names: dict[int, str] = {}
 
     def _rows(self) -> QuerySet[models.Campaign]:
         return models.Campaign.objects.using(self._using)
@@ -156,6 +170,7 @@ class DjangoCampaignRepository:
         if rows:
             for w in models.Window.objects.using(self._using).filter(campaign_id__in=list(windows)):
                 windows[w.campaign_id].append(w)
+        self._read_names.update((r.pk, r.name) for r in rows)
         return [mappers.campaign_to_domain(r, windows[r.pk]) for r in rows]
 
     def _locked(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
@@ -215,15 +230,19 @@ class DjangoCampaignRepository:
         return self._locked(self._rows().filter(brand_id=brand_id))
 
     def save(self, campaign: Campaign) -> None:
-        self._check_name(campaign)
         fields = mappers.campaign_fields(campaign)
-        updated = _integrity_as_conflict(
-            self._using,
-            lambda: self._rows().filter(pk=campaign.id).update(**fields),
-            lambda: self._name_conflict(campaign),
-        )
+        if self._read_names.get(campaign.id) == campaign.name:
+            updated = self._rows().filter(pk=campaign.id).update(**fields)
+        else:
+            self._check_name(campaign)
+            updated = _integrity_as_conflict(
+                self._using,
+                lambda: self._rows().filter(pk=campaign.id).update(**fields),
+                lambda: self._name_conflict(campaign),
+            )
         if not updated:
             raise KeyError(f"campaign {campaign.id} was never added")
+        self._read_names[campaign.id] = campaign.name
 
     def save_many(self, campaigns: Sequence[Campaign]) -> None:
         if not campaigns:

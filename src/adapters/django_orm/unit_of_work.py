@@ -38,6 +38,11 @@ class DjangoUnitOfWork:
         self._using = using
         self._atomic: transaction.Atomic | None = None
         self._committed = False
+        self._repositories()
+
+    def _repositories(self) -> None:
+        # Fresh for every transaction: a repository remembers what it read in one.
+        using = self._using
         self.brands: BrandRepository = DjangoBrandRepository(using)
         self.campaigns: CampaignRepository = DjangoCampaignRepository(using)
         self.ledger: SpendLedger = DjangoSpendLedger(using)
@@ -51,6 +56,7 @@ class DjangoUnitOfWork:
         atomic.__enter__()
         self._atomic = atomic
         self._committed = False
+        self._repositories()
         return self
 
     def __exit__(
