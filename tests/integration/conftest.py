@@ -30,6 +30,24 @@ NOW = datetime(2026, 6, 12, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 6, 12)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Each test run gets a test database of its own (an SQLite file in a fresh temporary
+    directory, or a PostgreSQL database named after the process), so two runs side by side
+    in one checkout or on one server never drop each other's tables."""
+    from django.conf import settings
+
+    for alias, db in settings.DATABASES.items():
+        test = db.setdefault("TEST", {})
+        if db["ENGINE"] == "django.db.backends.sqlite3":
+            test["NAME"] = str(tmp_path_factory.mktemp("db") / f"test_{alias}.sqlite3")
+        else:
+            test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{os.getpid()}"
+
+
 def on_postgres() -> bool:
     from django.db import connection
 
