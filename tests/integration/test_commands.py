@@ -108,19 +108,16 @@ def campaign(campaign_id: int) -> models.Campaign:
 
 
 @pytest.mark.parametrize("name", PERIODIC)
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
+def test_periodic_commands_refuse_a_naive_malformed_or_future_now(
+    clock: FixedClock, name: str
+) -> None:
+    for value, message in (
         ("2026-06-12T12:00:00", "--now: must be a timezone-aware instant"),
         ("yesterday", "--now: 'yesterday' is not an ISO-8601 instant"),
         ("2026-06-12T12:00:01Z", "--now: 2026-06-12T12:00:01+00:00 is in the future"),
-    ],
-)
-def test_periodic_commands_refuse_a_naive_malformed_or_future_now(
-    clock: FixedClock, name: str, value: str, message: str
-) -> None:
-    _, _, error = run_failing(name, now=value)
-    assert error.startswith(message)
+    ):
+        _, _, error = run_failing(name, now=value)
+        assert error.startswith(message), (value, error)
 
 
 @pytest.mark.parametrize("name", PERIODIC)
@@ -451,7 +448,7 @@ def test_create_api_token_prints_a_working_token_on_the_last_line(clock: FixedCl
     from django.contrib.auth.models import User
     from django.test import Client
 
-    User.objects.create_superuser("ops", "ops@example.com", "pw")
+    User.objects.create(username="ops", is_staff=True, is_superuser=True)
     brand = make_brand()
 
     token = run("create_api_token", "ops", name="ad-platform").splitlines()[-1]
@@ -464,7 +461,7 @@ def test_create_api_token_prints_a_working_token_on_the_last_line(clock: FixedCl
 def test_create_api_token_warns_when_the_user_may_not_use_the_api(clock: FixedClock) -> None:
     from django.contrib.auth.models import User
 
-    User.objects.create_user("viewer", password="pw")
+    User.objects.create(username="viewer")
     out, err = io.StringIO(), io.StringIO()
     call_command("create_api_token", "viewer", stdout=out, stderr=err)
     assert "lacks the permission api.use_api" in err.getvalue()

@@ -1,0 +1,620 @@
+"""The admin through Django's test client as a logged-in staff user: every changelist and
+filter, the add and change forms, the actions, errors shown instead of 500s, and the ledger,
+audit log and alerts read-only for everyone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+from django.contrib.auth.models import User
+from django.test import Client
+
+from adapters.django_orm import models
+from adapters.in_memory import FixedClock
+from core.use_cases.brands import CreateBrandCommand
+from core.use_cases.campaigns import CampaignActionCommand, CreateCampaignCommand
+from core.use_cases.record_spend import RecordSpendCommand
+from entrypoints.container import get_container
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# A Friday, 12:00 UTC, in the middle of a month.
+NOW = datetime(2026, 6, 12, 12, 0, tzinfo=UTC)
+ADMIN = "/admin/budget"
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    clock = FixedClock(NOW)
+    with get_container().clock.override(providers.Object(clock)):
+        yield clock
+
+
+@pytest.fixture
+def client(clock: FixedClock) -> Client:
+    # No password: hashing one costs more than the rest of a test's setup.
+    user = User.objects.create(username="olivia", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def make_brand(name: str = "Hudson", timezone: str = "UTC", **fields: Any) -> int:
+    brand = get_container().create_brand()(
+        CreateBrandCommand(name=name, timezone=timezone, **fields)
+    )
+    return int(brand.id)
+
+
+def make_campaign(
+    brand_id: int,
+    name: str,
+    daily: str = "100",
+    start: str = "2026-06-01",
+    windows: tuple[dict[str, object], ...] = (),
+    launch: bool = True,
+) -> int:
+    container = get_container()
+    campaign = container.create_campaign()(
+        CreateCampaignCommand(
+            brand_id=brand_id,
+            name=name,
+            daily_budget=daily,
+            monthly_budget="1000",
+            start_date=start,
+            windows=windows,
+        )
+    )
+    if launch:
+        container.launch_campaign()(CampaignActionCommand(campaign.id))
+    return int(campaign.id)
+
+
+def spend(campaign_id: int, amount: str, key: str) -> None:
+    event = {"campaign_id": campaign_id, "amount": amount, "key": key}
+    assert get_container().record_spend()(RecordSpendCommand(events=[event])).recorded == 1
+
+
+def campaign(campaign_id: int) -> models.Campaign:
+    return models.Campaign.objects.get(pk=campaign_id)
+
+
+@pytest.fixture
+def portfolio(clock: FixedClock) -> dict[str, int]:
+    """Campaigns in every interesting status: running, held by budget, outside its window,
+    paused by the operator, a draft, and one of another brand."""
+    hudson = make_brand("Hudson", "America/New_York", daily_budget="5000")
+    thames = make_brand("Thames", "Europe/London", currency="GBP")
+    ids = {
+        "hudson": hudson,
+        "thames": thames,
+        "running": make_campaign(hudson, "Running"),
+        "spent": make_campaign(hudson, "Spent", daily="50"),
+        "night": make_campaign(
+            hudson,
+            "Night",
+            windows=({"day_of_week": 5, "start_time": "22:00", "end_time": "02:00"},),
+        ),
+        "paused": make_campaign(hudson, "Paused"),
+        "draft": make_campaign(hudson, "Draft", launch=False),
+        "london": make_campaign(thames, "London"),
+    }
+    spend(ids["spent"], "50", "s1")
+    spend(ids["running"], "40", "r1")
+    get_container().pause_campaign()(CampaignActionCommand(ids["paused"]))
+    return ids
+
+
+def names(response: Any) -> set[str]:
+    """Campaign names shown in a changelist."""
+    result = response.context["cl"].result_list
+    return {row.name for row in result}
+
+
+def messages_of(response: Any) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+# -- changelists ---------------------------------------------------------------------------------
+
+
+def test_campaign_changelist_shows_status_holds_in_words_and_budget_bars(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    response = client.get(f"{ADMIN}/campaign/")
+
+    assert response.status_code == 200
+    assert names(response) == {"Running", "Spent", "Night", "Paused", "Draft", "London"}
+    html = response.content.decode()
+    assert "today&#x27;s spend has reached the daily budget" in html
+    assert "outside its dayparting windows" in html
+    assert "40.00 / 100.00 USD (40%)" in html  # Running's day
+    assert "50.00 / 50.00 USD (100%)" in html  # Spent's day, exhausted
+    assert "background:#ba2121" in html  # the red bar of an exhausted budget
+
+
+def test_campaign_changelist_filters_by_status_hold_state_and_search(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    cases = {
+        "status__exact=active": {"Running", "London"},
+        "status__exact=paused": {"Spent", "Night", "Paused"},
+        "status__exact=draft": {"Draft"},
+        "hold=DAILY_BUDGET": {"Spent"},
+        "hold=OUTSIDE_SCHEDULE": {"Night"},
+        "hold=none": {"Running", "Paused", "Draft", "London"},
+        "hold=BRAND_INACTIVE": set(),
+        "state__exact=paused": {"Paused"},
+        "q=ondo": {"London"},
+    }
+    shown = {}
+    for query in cases:
+        response = client.get(f"{ADMIN}/campaign/?{query}")
+        assert response.status_code == 200, query
+        shown[query] = names(response)
+    assert shown == cases
+
+
+def test_campaign_changelist_filters_by_brand(client: Client, portfolio: dict[str, int]) -> None:
+    response = client.get(f"{ADMIN}/campaign/?brand__id__exact={portfolio['thames']}")
+    assert names(response) == {"London"}
+
+
+def test_brand_changelist_shows_todays_and_this_months_totals(
+    client: Client, portfolio: dict[str, int], clock: FixedClock
+) -> None:
+    response = client.get(f"{ADMIN}/brand/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "90.00 / 5,000.00 USD (2%)" in html  # Hudson has a brand-wide daily budget
+    assert "0.00 GBP" in html  # Thames spent nothing
+    assert client.get(f"{ADMIN}/brand/?is_active__exact=1").status_code == 200
+    assert client.get(f"{ADMIN}/brand/?timezone=Europe%2FLondon").status_code == 200
+    assert client.get(f"{ADMIN}/brand/?q=Hud").status_code == 200
+
+    # The next day in New York the stored counters belong to an earlier day: they read as 0.
+    clock.set(datetime(2026, 6, 13, 5, 0, tzinfo=UTC))
+    html = client.get(f"{ADMIN}/brand/").content.decode()
+    assert "0.00 / 5,000.00 USD (0%)" in html
+    assert "90.00 USD" in html  # this month still counts it
+    assert "0.00 / 100.00 USD (0%)" in client.get(f"{ADMIN}/campaign/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "spendentry/",
+        "spendentry/?actor__exact=system",
+        "statuschange/",
+        "statuschange/?cause__exact=spend",
+        "statuschange/?to_status__exact=paused",
+        "alert/",
+        "alert/?threshold__exact=100",
+    ],
+)
+def test_ledger_audit_and_alert_changelists(
+    client: Client, portfolio: dict[str, int], path: str
+) -> None:
+    response = client.get(f"{ADMIN}/{path}")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count > 0
+
+
+def test_campaign_history_links_open_the_filtered_ledger_and_audit_log(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    cid = portfolio["spent"]
+    ledger = client.get(f"{ADMIN}/spendentry/?campaign__id__exact={cid}")
+    audit = client.get(f"{ADMIN}/statuschange/?campaign__id__exact={cid}")
+
+    assert [e.key for e in ledger.context["cl"].result_list] == ["s1"]
+    assert [(c.from_status, c.to_status) for c in audit.context["cl"].result_list] == [
+        (None, "draft"),
+        ("draft", "active"),
+        ("active", "paused"),
+    ]
+
+
+# -- read-only records ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["spendentry", "statuschange", "alert"])
+def test_records_cannot_be_added_changed_or_deleted_even_by_a_superuser(
+    client: Client, portfolio: dict[str, int], model: str
+) -> None:
+    pk = {
+        "spendentry": models.SpendEntry,
+        "statuschange": models.StatusChange,
+        "alert": models.Alert,
+    }[model].objects.values_list("pk", flat=True)[0]
+    before = client.get(f"{ADMIN}/{model}/{pk}/change/")
+    assert before.status_code == 200  # viewing is fine
+    assert "Save" not in before.content.decode()
+
+    assert client.get(f"{ADMIN}/{model}/add/").status_code == 403
+    assert client.post(f"{ADMIN}/{model}/add/", {}).status_code == 403
+    assert client.post(f"{ADMIN}/{model}/{pk}/change/", {"actor": "x"}).status_code == 403
+    assert client.get(f"{ADMIN}/{model}/{pk}/delete/").status_code == 403
+    assert client.post(f"{ADMIN}/{model}/{pk}/delete/", {"post": "yes"}).status_code == 403
+    bulk = client.post(f"{ADMIN}/{model}/", {"action": "delete_selected", "_selected_action": [pk]})
+    assert bulk.status_code in (200, 302)
+    assert type(before.context["original"]).objects.filter(pk=pk).exists()
+
+
+def test_brands_and_campaigns_cannot_be_deleted(client: Client, portfolio: dict[str, int]) -> None:
+    assert client.get(f"{ADMIN}/brand/{portfolio['hudson']}/delete/").status_code == 403
+    assert client.get(f"{ADMIN}/campaign/{portfolio['draft']}/delete/").status_code == 403
+
+
+# -- brands: add and change ---------------------------------------------------------------------
+
+
+BRAND_FORM = {
+    "name": "Bondi Surfwear",
+    "timezone": "Australia/Sydney",
+    "currency": "aud",
+    "is_active": "on",
+    "daily_budget": "",
+    "monthly_budget": "20000",
+}
+
+
+def test_brand_add_form_creates_a_brand_through_the_use_case(client: Client) -> None:
+    assert client.get(f"{ADMIN}/brand/add/").status_code == 200
+
+    response = client.post(f"{ADMIN}/brand/add/", BRAND_FORM, follow=True)
+
+    assert response.status_code == 200
+    brand = models.Brand.objects.get(name="Bondi Surfwear")
+    assert (brand.timezone, brand.currency, brand.daily_budget, brand.monthly_budget) == (
+        "Australia/Sydney",
+        "AUD",  # normalised by the core
+        None,
+        Decimal(20000),
+    )
+    assert any("was added successfully" in m for m in messages_of(response))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone", "is not a known IANA time zone"),
+        ({"currency": "dollars"}, "currency", "three-letter ISO 4217 code"),
+        ({"monthly_budget": "-1"}, "monthly_budget", "must be greater than zero"),
+        ({"daily_budget": "0"}, "daily_budget", "must be greater than zero"),
+        ({"name": "Hudson"}, "name", "a brand named 'Hudson' already exists"),
+    ],
+)
+def test_brand_add_form_shows_domain_errors_on_their_fields(
+    client: Client, changes: dict[str, str], field: str, message: str
+) -> None:
+    make_brand("Hudson")
+
+    response = client.post(f"{ADMIN}/brand/add/", {**BRAND_FORM, **changes})
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors[field])
+    assert models.Brand.objects.count() == 1
+
+
+def test_brand_change_form_deactivating_holds_every_campaign(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    hudson = portfolio["hudson"]
+    page = client.get(f"{ADMIN}/brand/{hudson}/change/")
+    assert page.status_code == 200
+    assert "this brand&#x27;s campaigns" in page.content.decode()
+
+    response = client.post(
+        f"{ADMIN}/brand/{hudson}/change/",
+        {
+            **BRAND_FORM,
+            "name": "Hudson",
+            "timezone": "America/New_York",
+            "currency": "USD",
+            "is_active": "",
+            "daily_budget": "5000",
+            "monthly_budget": "",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert any("campaign(s) were recomputed" in m for m in messages_of(response))
+    assert all(
+        "BRAND_INACTIVE" in c.hold_names for c in models.Campaign.objects.filter(brand_id=hudson)
+    )
+    assert campaign(portfolio["running"]).status == "paused"
+    change = models.StatusChange.objects.filter(campaign_id=portfolio["running"]).latest("id")
+    assert (change.cause, change.actor) == ("brand_edit", "olivia")
+
+
+def test_brand_change_form_shows_errors_and_changes_nothing(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    hudson = portfolio["hudson"]
+    response = client.post(
+        f"{ADMIN}/brand/{hudson}/change/",
+        {**BRAND_FORM, "name": "Thames", "timezone": "Nowhere/Town", "currency": "USD"},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "timezone" in errors
+    brand = models.Brand.objects.get(pk=hudson)
+    assert (brand.name, brand.timezone, brand.monthly_budget) == (
+        "Hudson",
+        "America/New_York",
+        None,
+    )
+
+
+# -- campaigns: add and change ------------------------------------------------------------------
+
+
+def windows_management(total: int, initial: int = 0) -> dict[str, str]:
+    return {
+        "windows-TOTAL_FORMS": str(total),
+        "windows-INITIAL_FORMS": str(initial),
+        "windows-MIN_NUM_FORMS": "0",
+        "windows-MAX_NUM_FORMS": "1000",
+    }
+
+
+def campaign_form(brand: int, **changes: str) -> dict[str, str]:
+    return {
+        "brand": str(brand),
+        "name": "Autumn",
+        "daily_budget": "75.50",
+        "monthly_budget": "1500",
+        "start_date": "2026-06-01",
+        "end_date": "",
+        **windows_management(1),
+        "windows-0-day_of_week": "5",
+        "windows-0-start_time": "09:00",
+        "windows-0-end_time": "17:00",
+        **changes,
+    }
+
+
+def test_campaign_add_form_creates_a_draft_with_its_windows(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    page = client.get(f"{ADMIN}/campaign/add/")
+    assert page.status_code == 200
+    assert "state" not in page.context["adminform"].form.fields
+
+    response = client.post(
+        f"{ADMIN}/campaign/add/", campaign_form(portfolio["thames"]), follow=True
+    )
+
+    assert response.status_code == 200
+    row = models.Campaign.objects.get(name="Autumn")
+    assert (row.state, row.status, row.daily_budget) == ("draft", "draft", Decimal("75.5"))
+    assert [(w.day_of_week, f"{w.start_time:%H:%M}") for w in row.windows.all()] == [(5, "09:00")]
+    created = models.StatusChange.objects.get(campaign=row)
+    assert (created.cause, created.actor) == ("created", "olivia")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"daily_budget": "-5"}, "daily_budget", "must be greater than zero"),
+        ({"monthly_budget": "0"}, "monthly_budget", "must be greater than zero"),
+        ({"end_date": "2026-05-01"}, "end_date", "is before start_date"),
+        ({"name": "London"}, "name", "already has a campaign named 'London'"),
+    ],
+)
+def test_campaign_add_form_shows_domain_errors_and_writes_nothing(
+    client: Client, portfolio: dict[str, int], changes: dict[str, str], field: str, message: str
+) -> None:
+    before = models.Campaign.objects.count()
+
+    response = client.post(f"{ADMIN}/campaign/add/", campaign_form(portfolio["thames"], **changes))
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors[field])
+    assert models.Campaign.objects.count() == before
+    assert not models.Window.objects.filter(start_time="09:00").exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"windows-0-start_time": "25:00"}, "start_time", "Enter a valid time"),
+        ({"windows-0-end_time": "17:00:30"}, "end_time", "must be a whole minute"),
+        ({"windows-0-day_of_week": "9"}, "day_of_week", "Select a valid choice"),
+    ],
+)
+def test_campaign_add_form_shows_window_errors_on_the_inline(
+    client: Client, portfolio: dict[str, int], changes: dict[str, str], field: str, message: str
+) -> None:
+    before = models.Campaign.objects.count()
+
+    response = client.post(f"{ADMIN}/campaign/add/", campaign_form(portfolio["thames"], **changes))
+
+    assert response.status_code == 200
+    inline = response.context["inline_admin_formsets"][0].formset
+    assert message in " ".join(inline.forms[0].errors[field])
+    assert models.Campaign.objects.count() == before
+
+
+def change_form(row: models.Campaign, **changes: str) -> dict[str, str]:
+    windows = list(row.windows.all())
+    data = {
+        "name": row.name,
+        "daily_budget": str(row.daily_budget),
+        "monthly_budget": str(row.monthly_budget),
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat() if row.end_date else "",
+        **windows_management(len(windows) + 1, len(windows)),
+    }
+    for i, w in enumerate(windows):
+        data |= {
+            f"windows-{i}-id": str(w.pk),
+            f"windows-{i}-campaign": str(row.pk),
+            f"windows-{i}-day_of_week": str(w.day_of_week),
+            f"windows-{i}-start_time": f"{w.start_time:%H:%M}",
+            f"windows-{i}-end_time": f"{w.end_time:%H:%M}",
+        }
+    return data | changes
+
+
+def test_campaign_change_form_shows_status_holds_and_bars_read_only(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    response = client.get(f"{ADMIN}/campaign/{portfolio['spent']}/change/")
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert set(form.fields) == {"name", "daily_budget", "monthly_budget", "start_date", "end_date"}
+    html = response.content.decode()
+    assert "today&#x27;s spend has reached the daily budget" in html
+    assert "50.00 / 50.00 USD (100%)" in html
+    assert "status changes" in html and "spend ledger" in html
+
+
+def test_lowering_a_budget_in_the_change_form_holds_the_campaign_at_once(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    row = campaign(portfolio["running"])  # 40 spent today of 100
+
+    response = client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/", change_form(row, daily_budget="40"), follow=True
+    )
+
+    assert response.status_code == 200
+    assert any("was changed successfully" in m for m in messages_of(response))
+    row = campaign(row.pk)
+    assert (row.daily_budget, row.status, row.hold_names) == (
+        Decimal(40),
+        "paused",
+        ["DAILY_BUDGET"],
+    )
+    change = models.StatusChange.objects.filter(campaign=row).latest("id")
+    assert (change.cause, change.actor, change.to_status) == ("edit", "olivia", "paused")
+
+
+def test_state_status_and_counters_cannot_be_posted(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    row = campaign(portfolio["draft"])
+    client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/",
+        change_form(row, state="enabled", status="active", holds="", daily_spend="0"),
+    )
+    row = campaign(row.pk)
+    assert (row.state, row.status) == ("draft", "draft")
+
+
+def test_editing_windows_in_the_change_form_replaces_the_schedule(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    row = campaign(portfolio["night"])  # Friday 22:00-02:00; it is Friday 08:00 in New York
+    assert row.hold_names == ["OUTSIDE_SCHEDULE"]
+    data = change_form(
+        row,
+        **{
+            "windows-1-day_of_week": "5",
+            "windows-1-start_time": "07:30",
+            "windows-1-end_time": "09:00",
+        },
+    )
+
+    response = client.post(f"{ADMIN}/campaign/{row.pk}/change/", data, follow=True)
+
+    assert response.status_code == 200
+    row = campaign(row.pk)
+    assert sorted(f"{w.start_time:%H:%M}" for w in row.windows.all()) == ["07:30", "22:00"]
+    assert (row.status, row.hold_names) == ("active", [])
+    change = models.StatusChange.objects.filter(campaign=row).latest("id")
+    assert (change.cause, change.actor) == ("schedule", "olivia")
+
+    # Deleting every window lifts the restriction.
+    data = change_form(row)
+    data |= {"windows-0-DELETE": "on", "windows-1-DELETE": "on"}
+    client.post(f"{ADMIN}/campaign/{row.pk}/change/", data)
+    assert not campaign(row.pk).windows.exists()
+
+
+def test_campaign_change_form_shows_errors_and_changes_nothing(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    row = campaign(portfolio["running"])
+
+    response = client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/",
+        change_form(row, daily_budget="12.1234567", end_date="2026-01-01"),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "daily_budget" in errors
+    after = campaign(row.pk)
+    assert (after.daily_budget, after.end_date) == (row.daily_budget, None)
+
+
+# -- actions -------------------------------------------------------------------------------------
+
+
+def act(client: Client, action: str, *ids: int) -> Any:
+    return client.post(
+        f"{ADMIN}/campaign/",
+        {"action": action, "_selected_action": [str(i) for i in ids]},
+        follow=True,
+    )
+
+
+def test_launch_action_launches_drafts_and_reports_the_rest(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    response = act(client, "launch", portfolio["draft"], portfolio["running"])
+
+    assert response.status_code == 200
+    shown = messages_of(response)
+    assert "Launch: 1 campaign(s): Draft (now active)." in shown
+    assert any(
+        m.startswith("Could not launch 1 campaign(s): Running: only a draft campaign")
+        for m in shown
+    )
+    assert campaign(portfolio["draft"]).status == "active"
+    change = models.StatusChange.objects.filter(campaign_id=portfolio["draft"]).latest("id")
+    assert (change.cause, change.actor) == ("launch", "olivia")
+
+
+def test_pause_and_resume_actions(client: Client, portfolio: dict[str, int]) -> None:
+    running, spent = portfolio["running"], portfolio["spent"]
+
+    paused = act(client, "pause", running, spent)
+    assert "Pause: 2 campaign(s): Running (now paused), Spent (now paused)." in messages_of(paused)
+    assert campaign(running).state == "paused"
+
+    resumed = act(client, "resume", running, spent)
+    # Resuming lifts only the operator's pause: Spent stays held by its daily budget.
+    assert "Resume: 2 campaign(s): Running (now active), Spent (now paused)." in messages_of(
+        resumed
+    )
+    assert campaign(spent).hold_names == ["DAILY_BUDGET"]
+    actors = set(
+        models.StatusChange.objects.filter(
+            campaign_id__in=[running, spent], cause__in=["pause", "resume"]
+        ).values_list("actor", flat=True)
+    )
+    assert actors == {"olivia"}
+
+
+def test_pausing_a_draft_is_refused_with_a_message(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    response = act(client, "pause", portfolio["draft"])
+
+    assert response.status_code == 200
+    assert any("a draft campaign cannot be paused" in m for m in messages_of(response))
+    assert campaign(portfolio["draft"]).state == "draft"
