@@ -430,7 +430,7 @@ def test_seed_data_twice_adds_more_without_failing(clock: FixedClock) -> None:
     out = run("seed_data", brands=3, campaigns_per_brand=2, seed=1)
 
     assert "Seeded 3 brands" in out
-    assert "brand names already in use" in out
+    assert "already in use" in out
     assert models.Brand.objects.count() == 6
     assert models.Campaign.objects.count() == 12
 

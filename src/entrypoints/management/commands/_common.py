@@ -43,10 +43,15 @@ class ProgressStream:
         self._out = out
 
     def write(self, text: str) -> None:
-        self._out.write(text, ending="")
+        # Plain text: the stderr wrapper would otherwise style the bar as an error.
+        self._out.write(text, style_func=_plain, ending="")
 
     def flush(self) -> None:
         self._out.flush()
 
     def isatty(self) -> bool:
         return self._out.isatty()
+
+
+def _plain(text: str) -> str:
+    return text

@@ -119,7 +119,7 @@ class Command(BaseCommand):
             f"last {HISTORY_DAYS} days (campaigns held by spend: {t['held']})."
         )
         if t["name_taken"]:
-            self.stdout.write(f"Skipped {t['name_taken']} brand names already in use.")
+            self.stdout.write(f"Skipped {t['name_taken']} brand name(s) already in use.")
 
 
 class Seeder:
