@@ -618,3 +618,39 @@ def test_pausing_a_draft_is_refused_with_a_message(
     assert response.status_code == 200
     assert any("a draft campaign cannot be paused" in m for m in messages_of(response))
     assert campaign(portfolio["draft"]).state == "draft"
+
+
+# -- permissions ---------------------------------------------------------------------------------
+
+
+def test_a_view_only_operator_sees_campaigns_but_cannot_change_or_act(
+    clock: FixedClock, portfolio: dict[str, int]
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    viewer = User.objects.create(username="victor", is_staff=True)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_campaign", "view_brand"])
+    )
+    client = Client()
+    client.force_login(viewer)
+    row = campaign(portfolio["running"])
+
+    assert client.get(f"{ADMIN}/campaign/").status_code == 200
+    assert client.get(f"{ADMIN}/campaign/{row.pk}/change/").status_code == 200
+    assert client.post(f"{ADMIN}/campaign/{row.pk}/change/", change_form(row)).status_code == 403
+    act(client, "pause", row.pk)
+    assert campaign(row.pk).state == "enabled"
+
+
+def test_the_change_form_keeps_its_csrf_protection(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(User.objects.get(username="olivia"))
+    row = campaign(portfolio["running"])
+
+    response = strict.post(f"{ADMIN}/campaign/{row.pk}/change/", change_form(row, name="X"))
+
+    assert response.status_code == 403
+    assert campaign(row.pk).name == "Running"
