@@ -107,7 +107,7 @@ def _changelist_link(model: str, lookup: str, value: int, text: str) -> SafeStri
 
 
 class Rejected(Exception):
-    """A use case refused the input; nothing was written."""
+    """A use case refused the input and wrote nothing."""
 
     def __init__(self, errors: tuple[FieldError, ...]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
@@ -163,7 +163,8 @@ class UseCaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         try:
             response: HttpResponse = view(request, object_id, form_url, extra_context)
         except Rejected as rejected:
-            # Nothing was written: validate the same POST again, now failing with the
+            # The refusing use case wrote nothing (and window input is checked by the form
+            # before any use case runs): validate the same POST again, now failing with the
             # use case's errors, so the form comes back with them on its fields.
             setattr(request, _ERRORS_ATTR, rejected.errors)
             response = view(request, object_id, form_url, extra_context)
@@ -211,7 +212,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 class BrandForm(UseCaseForm):
     # Wider than the column so that the core, not the field, explains a bad code.
-    currency = forms.CharField(max_length=20, initial="USD")
+    currency = forms.CharField(max_length=20, initial="USD", help_text="ISO 4217 code, e.g. USD.")
 
     class Meta:
         model = models.Brand
@@ -219,7 +220,6 @@ class BrandForm(UseCaseForm):
         help_texts = {
             "timezone": "IANA time zone, e.g. Europe/London; the brand's days and months "
             "start at its local midnight.",
-            "currency": "ISO 4217 code, e.g. USD.",
             "daily_budget": "Optional cap on the sum of all its campaigns' spend per day.",
             "monthly_budget": "Optional cap on the sum of all its campaigns' spend per month.",
         }
