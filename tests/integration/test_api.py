@@ -875,6 +875,21 @@ def test_replaying_a_request_gives_duplicate_for_every_event_and_changes_nothing
     assert api.get(f"campaigns/{cid}").json() == campaign_before
 
 
+def test_a_replay_without_occurred_at_is_a_duplicate_later_too(
+    api: Api, live: dict[str, Any], clock: Any
+) -> None:
+    cid = live["id"]
+    events = [{"campaign_id": cid, "amount": "30", "key": "untimed"}]
+    assert spend(api, *events).json()["recorded"] == 1
+    before = counts()
+    clock.advance(timedelta(minutes=5))
+    again = spend(api, *events).json()
+    assert [r["outcome"] for r in again["results"]] == ["duplicate"]
+    assert counts() == before
+    other_amount = spend(api, {**events[0], "amount": "31"}).json()
+    assert other_amount["results"][0]["outcome"] == "rejected"
+
+
 def test_a_key_reused_with_another_amount_is_rejected_as_a_conflict(
     api: Api, live: dict[str, Any]
 ) -> None:

@@ -24,6 +24,9 @@ class SpendEvent:
     key: str
     occurred_at: datetime
     description: str = ""
+    # False when the report gave no time and `occurred_at` is when it arrived: a retry of it
+    # arrives later but states no other time, so its key and amount alone identify it.
+    time_given: bool = True
 
     @classmethod
     def parse(
@@ -80,11 +83,15 @@ class SpendEvent:
             else:
                 text = description
         errors.raise_if_any()
-        return cls(CampaignId(campaign), money, text_key, when, text)
+        given = occurred_at is not None and occurred_at != ""
+        return cls(CampaignId(campaign), money, text_key, when, text, time_given=given)
 
     def same_as(self, entry: LedgerEntry) -> bool:
-        """A retry of an already recorded event: same amount and same instant."""
-        return self.amount == entry.amount and self.occurred_at == entry.occurred_at
+        """A retry of an already recorded event: same amount and, if the retry gives a time,
+        the same instant."""
+        return self.amount == entry.amount and (
+            not self.time_given or self.occurred_at == entry.occurred_at
+        )
 
 
 @attrs.frozen

@@ -93,8 +93,9 @@ class RecordSpend:
 
     Each event is validated on its own: a bad one is answered `rejected` with its field
     errors and never blocks the others. A key already recorded for the campaign with the
-    same amount and instant is a `duplicate` and changes nothing; with a different amount or
-    instant it is `rejected` as a conflict (field `key`). An accepted event goes to the
+    same amount and instant (the same amount, when the retry gives no instant) is a
+    `duplicate` and changes nothing; with a different amount or instant it is `rejected` as
+    a conflict (field `key`). An accepted event goes to the
     ledger and to the counters of the current periods it falls in; then every touched
     campaign, and every campaign of a brand whose brand-wide budget flipped, is recomputed
     before the commit, so no committed spend leaves an exhausted campaign active. Alerts at
