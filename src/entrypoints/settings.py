@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "entrypoints.beat.apps.BeatConfig",
     "adapters.django_orm.apps.BudgetConfig",
+    "ninja",  # serves the API docs' scripts and styles itself, no CDN
     "entrypoints.api.apps.ApiConfig",
     # Management commands (entrypoints/management) and the admin (entrypoints/admin.py).
     "entrypoints",
