@@ -1061,3 +1061,36 @@ def test_the_spend_report_needs_a_known_brand(api: Api) -> None:
     assert response.status_code == 422
     assert fields(response) == ["brand_id"]
     assert api.get("reports/spend?brand_id=x").status_code == 422
+
+
+# -- tokens in the admin ---------------------------------------------------------------------
+
+
+def test_tokens_are_listed_and_revoked_in_the_admin_never_shown(
+    clock: Any, make_user: Callable[..., Any]
+) -> None:
+    from django.test import Client
+
+    from entrypoints.api.models import ApiToken
+    from entrypoints.api.tokens import issue_token
+
+    make_user("ops")
+    token = issue_token("ops", "feed")
+    admin = make_user("boss", may_use_api=False, is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(admin)
+    row = ApiToken.objects.get()
+
+    listing = browser.get("/admin/api/apitoken/")
+    assert listing.status_code == 200
+    assert row.prefix in listing.content.decode()
+    page = browser.get(f"/admin/api/apitoken/{row.pk}/change/").content.decode()
+    assert row.key_hash in page and token not in page
+    assert browser.get("/admin/api/apitoken/add/").status_code == 403
+
+    response = browser.post(
+        "/admin/api/apitoken/", {"action": "revoke_tokens", "_selected_action": [row.pk]}
+    )
+    assert response.status_code == 302
+    assert ApiToken.objects.get().revoked_at is not None
+    assert Api(token).get("campaigns").status_code == 401
