@@ -5,9 +5,9 @@ All are safe to run twice: spend events carry idempotency keys, and the sweeps r
 state from the data. So they are acked late (a worker that dies mid-task leaves the message
 to be delivered again) and retried with backoff when the database is unavailable.
 
-`now` is an ISO-8601 instant with an offset ("2026-06-12T00:00:00+00:00"). Left out, the
-task reads the clock when it runs, not when it was queued: a tick queued before midnight
-and run after it acts on the new day."""
+`now` is an ISO-8601 instant with an offset ("2026-06-12T00:00:00+00:00" or "...Z"). Left
+out, the task reads the clock when it runs, not when it was queued: a tick queued before
+midnight and run after it acts on the new day."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ import attrs
 from celery import Task
 from django.db import InterfaceError, OperationalError, transaction
 
-from core.entities import SYSTEM, InvalidInput
+from core.entities import SYSTEM, DomainError, InvalidInput
+from core.entities.time import parse_instant
 from core.use_cases._refresh import SweepCommand, SweepResult
 from core.use_cases.alerts import DeliverAlertsCommand
 from core.use_cases.record_spend import RecordSpendCommand, RecordSpendResult
@@ -103,12 +104,9 @@ def _instant(now: str | None) -> datetime:
     if now is None:
         return get_container().clock().now()
     try:
-        at = datetime.fromisoformat(now)
-    except (TypeError, ValueError):
-        raise BadTaskInput(f"now: {now!r} is not an ISO-8601 instant") from None
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise BadTaskInput(f"now: {now!r} has no UTC offset")
-    return at
+        return parse_instant(now, "now")
+    except DomainError as error:
+        raise BadTaskInput(str(error)) from None
 
 
 def _sweep_summary(result: SweepResult, at: datetime) -> dict[str, Any]:

@@ -55,10 +55,39 @@ class PeriodicCommand(BaseCommand):
 
 
 class SweepCommandBase(PeriodicCommand):
-    """A periodic command whose use case takes a SweepCommand and returns a SweepResult."""
+    """A periodic command whose use case takes a SweepCommand and returns a SweepResult.
+
+    With `--async` the run is queued as the Celery task that calls the same use case, and
+    the task id is printed on the last line; a worker does the work (as of `--now` if given,
+    else of its clock when it runs)."""
 
     #: Printed before the result, e.g. "Budget check".
     title: ClassVar[str]
+    #: The Celery task (entrypoints/tasks.py) that runs the same use case.
+    task: ClassVar[str]
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--async",
+            dest="queue",
+            action="store_true",
+            help="Queue the run for a Celery worker and print the task id, instead of "
+            "running it here.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options.get("queue"):
+            return super().handle(*args, **options)
+        now = options.get("now")
+        if now is not None:
+            now = self.now(options).isoformat()  # a bad --now is refused here, not later
+        from entrypoints import tasks  # noqa: F401  (registers the tasks with the app)
+        from entrypoints.celery_app import app
+
+        result = app.tasks[self.task].apply_async(kwargs={"now": now})
+        self.stdout.write(f"{self.title} queued as Celery task {self.task}; task id:")
+        self.stdout.write(str(result.id))
 
     def sweep(self, container: Container) -> Callable[[SweepCommand], SweepResult]:
         raise NotImplementedError

@@ -26,6 +26,7 @@ RESET_HELP = (
 class ResetCommand(SweepCommandBase):
     help = RESET_HELP
     title = "Period reset"
+    task = "budget.reset_periods"
 
     def sweep(self, container: Container) -> Callable[[SweepCommand], SweepResult]:
         return container.reset_period()

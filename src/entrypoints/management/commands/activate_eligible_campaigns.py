@@ -1,4 +1,4 @@
-"""`manage.py activate_eligible_campaigns [--now INSTANT]`"""
+"""`manage.py activate_eligible_campaigns [--now INSTANT] [--async]`"""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class Command(SweepCommandBase):
         "pause is never undone: a paused campaign stays paused."
     )
     title = "Flight check"
+    task = "budget.check_flight"
 
     def sweep(self, container: Container) -> Callable[[SweepCommand], SweepResult]:
         return container.check_flight()

@@ -1,4 +1,4 @@
-"""`manage.py check_budgets [--now INSTANT]`"""
+"""`manage.py check_budgets [--now INSTANT] [--async]`"""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class Command(SweepCommandBase):
         "already do this at once; this is the safety net."
     )
     title = "Budget check"
+    task = "budget.enforce_budgets"
 
     def sweep(self, container: Container) -> Callable[[SweepCommand], SweepResult]:
         return container.enforce_budgets()

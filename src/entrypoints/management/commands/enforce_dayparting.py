@@ -1,4 +1,4 @@
-"""`manage.py enforce_dayparting [--now INSTANT]`"""
+"""`manage.py enforce_dayparting [--now INSTANT] [--async]`"""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class Command(SweepCommandBase):
         "campaigns that reached a window edge since they were last looked at are touched."
     )
     title = "Dayparting"
+    task = "budget.apply_dayparting"
 
     def sweep(self, container: Container) -> Callable[[SweepCommand], SweepResult]:
         return container.apply_dayparting()

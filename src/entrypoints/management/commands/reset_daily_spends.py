@@ -1,4 +1,4 @@
-"""`manage.py reset_daily_spends [--now INSTANT]`: see _reset.py."""
+"""`manage.py reset_daily_spends [--now INSTANT] [--async]`: see _reset.py."""
 
 from entrypoints.management.commands._reset import ResetCommand
 
