@@ -5,6 +5,7 @@ queries.py."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -83,7 +84,7 @@ def _container() -> Container:
     return get_container()
 
 
-def _now() -> Any:
+def _now() -> datetime:
     return _container().clock().now()
 
 
