@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -220,6 +221,27 @@ def test_money_keeps_six_decimal_places_in_columns_and_sums() -> None:
     assert stored.daily.spend == Money.of("0.000001")
     assert stored_brand.daily_budget == Money.of("123456.000001")
     assert total == Money.of("100.001")
+
+
+def test_ledger_sums_are_exact_over_thousands_of_entries() -> None:
+    # Added up as floating point, these drift by several micros.
+    acme = add_brand()
+    campaign = add_campaign(acme.id, "busy")
+    other = add_campaign(acme.id, "other")
+    amounts = [Money.of("123456.789012")] * 3000 + [Money.of("999999999.999999")]
+    with DjangoUnitOfWork() as uow:
+        uow.ledger.append(
+            [LedgerEntry(campaign.id, f"k{n}", a, NOW, NOW) for n, a in enumerate(amounts)]
+        )
+        uow.ledger.append([LedgerEntry(other.id, "one", Money.of("0.000001"), NOW, NOW)])
+        uow.commit()
+    window = (NOW, NOW + timedelta(seconds=1))
+    with DjangoUnitOfWork() as uow:
+        total = uow.ledger.total(campaign.id, *window)
+        brand_total = uow.ledger.brand_total(acme.id, *window)
+    assert total == Money.of("1370370367.035999")
+    assert total == Money.of(sum((a.amount for a in amounts), Decimal(0)))
+    assert brand_total == Money.of(total.amount + Decimal("0.000001"))
 
 
 # -- the database settings -------------------------------------------------------------------

@@ -13,10 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db import IntegrityError, connections, transaction
+from django.db.models import BigIntegerField, F, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Round
 
 from adapters.django_orm import mappers, models
+from adapters.django_orm.models import MONEY_PLACES
 from core.entities import (
     Alert,
     AuditEntry,
@@ -36,6 +38,7 @@ from core.ports import Sweep
 T = TypeVar("T")
 
 _BULK = 500
+_MICROS = 10**MONEY_PLACES
 
 
 def _integrity_as_conflict(
@@ -323,10 +326,17 @@ class DjangoSpendLedger:
             lambda: self._duplicate(entries),
         )
 
-    @staticmethod
-    def _sum(rows: QuerySet[models.SpendEntry]) -> Money:
-        total: Decimal | None = rows.aggregate(total=Sum("amount"))["total"]
-        return Money.zero() if total is None else Money.of(total)
+    def _sum(self, rows: QuerySet[models.SpendEntry]) -> Money:
+        if connections[self._using].vendor != "sqlite":
+            total: Decimal | None = rows.aggregate(total=Sum("amount"))["total"]
+            return Money.zero() if total is None else Money.of(total)
+        # SQLite keeps decimals as floating point and adds them up as such, which drifts
+        # in the sixth place over a few thousand entries. A stored amount (SQLite keeps 15
+        # significant digits, e.g. 999999999.999999) rounds back to its exact number of
+        # micros, and integers add up exactly.
+        micros = Cast(Round(F("amount") * _MICROS), BigIntegerField())
+        whole: int | None = rows.aggregate(total=Sum(micros))["total"]
+        return Money.zero() if whole is None else Money.of(Decimal(whole).scaleb(-MONEY_PLACES))
 
     def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
         return self._sum(
