@@ -15,7 +15,7 @@ from core.entities.budget import (
     next_counter_reset,
     roll_counters,
 )
-from core.entities.errors import Collector, InvalidInput
+from core.entities.errors import Collector, InvalidInput, check_text
 from core.entities.money import Money
 from core.entities.time import parse_timezone
 
@@ -28,7 +28,7 @@ NAME_MAX = 200
 def parse_name(value: object, field: str = "name") -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput.on(field, "is required")
-    name = value.strip()
+    name = check_text(value.strip(), field)
     if len(name) > NAME_MAX:
         raise InvalidInput.on(field, f"must be at most {NAME_MAX} characters")
     return name

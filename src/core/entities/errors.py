@@ -40,6 +40,20 @@ class Conflict(DomainError):
     """The input is well formed but contradicts what is already stored."""
 
 
+def check_text(value: str, field: str) -> str:
+    """Refuse text no database column can hold faithfully (NUL, lone surrogates)."""
+    if "\x00" in value:
+        raise InvalidInput.on(field, "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput.on(field, "must be valid Unicode text") from None
+    return value
+
+
+MAX_ID = 2**63 - 1
+
+
 class Collector:
     """Gathers field errors so one call reports every bad field at once."""
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import attrs
 
 from core.entities.audit import CampaignId
-from core.entities.errors import Collector, InvalidInput
+from core.entities.errors import MAX_ID, Collector, InvalidInput, check_text
 from core.entities.money import Money
 from core.entities.time import parse_instant
 
@@ -51,8 +51,8 @@ class SpendEvent:
             except ValueError:
                 errors.add("campaign_id", f"'{campaign_id}' is not a campaign id")
             else:
-                if campaign <= 0:
-                    errors.add("campaign_id", "must be a positive integer")
+                if not 0 < campaign <= MAX_ID:
+                    errors.add("campaign_id", "must be a positive integer id")
         money = Money.zero()
         try:
             money = Money.parse(amount, "amount")
@@ -64,7 +64,10 @@ class SpendEvent:
         elif len(key.strip()) > KEY_MAX:
             errors.add("key", f"must be at most {KEY_MAX} characters")
         else:
-            text_key = key.strip()
+            try:
+                text_key = check_text(key.strip(), "key")
+            except InvalidInput as error:
+                errors.absorb(error)
         when = now
         if occurred_at is not None and occurred_at != "":
             try:
@@ -81,7 +84,10 @@ class SpendEvent:
             elif len(description) > DESCRIPTION_MAX:
                 errors.add("description", f"must be at most {DESCRIPTION_MAX} characters")
             else:
-                text = description
+                try:
+                    text = check_text(description, "description")
+                except InvalidInput as error:
+                    errors.absorb(error)
         errors.raise_if_any()
         given = occurred_at is not None and occurred_at != ""
         return cls(CampaignId(campaign), money, text_key, when, text, time_given=given)

@@ -61,17 +61,27 @@ def parse_instant(value: object, field: str) -> datetime:
     raise InvalidInput.on(field, "must be an ISO-8601 instant with a UTC offset")
 
 
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
 def parse_date(value: object, field: str) -> date:
+    """A calendar date (date or YYYY-MM-DD) between 2000-01-01 and 2999-12-31; the range keeps
+    every period boundary computable and storable."""
     if isinstance(value, datetime):
         raise InvalidInput.on(field, "must be a calendar date, not an instant")
     if isinstance(value, date):
-        return value
-    if isinstance(value, str):
+        parsed = value
+    elif isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            parsed = date.fromisoformat(value.strip())
         except ValueError:
             raise InvalidInput.on(field, f"'{value}' is not a date (YYYY-MM-DD)") from None
-    raise InvalidInput.on(field, "must be a date (YYYY-MM-DD)")
+    else:
+        raise InvalidInput.on(field, "must be a date (YYYY-MM-DD)")
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise InvalidInput.on(field, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    return parsed
 
 
 def local(instant: datetime, tz: str) -> datetime:

@@ -20,7 +20,7 @@ from core.entities import (
 )
 from core.entities.brand import parse_name
 from core.entities.campaign import check_flight
-from core.entities.errors import Collector, InvalidInput
+from core.entities.errors import MAX_ID, Collector, InvalidInput
 from core.entities.money import Money
 from core.entities.schedule import Window, parse_windows
 from core.entities.time import parse_date
@@ -35,7 +35,7 @@ def _parse_id(value: object, field: str) -> int:
         number = int(value)
     except ValueError:
         raise InvalidInput.on(field, f"'{value}' is not an id") from None
-    if number <= 0:
+    if not 0 < number <= MAX_ID:
         raise InvalidInput.on(field, "must be a positive integer id")
     return number
 
