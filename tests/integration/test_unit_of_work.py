@@ -125,7 +125,7 @@ def test_budget_candidates_leave_out_campaigns_that_cannot_be_out_of_line() -> N
     held = add_campaign(plain.id, "held", holds=frozenset({Hold.BRAND_MONTHLY_BUDGET}))
     with DjangoUnitOfWork() as uow:
         found = uow.campaigns.budget_candidates(CampaignId(0), 100)
-    assert [c.id for c in found] == [at_budget.id, held.id]
+    assert found == [at_budget.id, held.id]
 
 
 def test_campaigns_are_found_by_hold() -> None:

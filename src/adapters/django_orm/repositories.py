@@ -258,27 +258,24 @@ class DjangoCampaignRepository:
         table.filter(campaign_id=campaign_id).delete()
         table.bulk_create(mappers.window_rows(campaign_id, windows))
 
-    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[Campaign]:
+    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[CampaignId]:
         column = _DUE_COLUMN[sweep]
-        due = Q(**{f"{column}__lte": now})
-        ids = list(
-            self._rows().filter(due).order_by(column, "pk").values_list("pk", flat=True)[:limit]
+        rows = (
+            self._rows()
+            .filter(**{f"{column}__lte": now})
+            .order_by(column, "pk")
+            .values_list("pk", flat=True)[:limit]
         )
-        if not ids:
-            return []
-        # Re-checked under the lock: a campaign another sweep refreshed meanwhile is skipped.
-        return self._locked(self._rows().filter(due, pk__in=ids))
+        return [CampaignId(pk) for pk in rows]
 
-    def budget_candidates(self, after: CampaignId, limit: int) -> list[Campaign]:
-        ids = list(
+    def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
+        rows = (
             self._rows()
             .filter(_budget_suspects(), pk__gt=after)
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
-        if not ids:
-            return []
-        return self._locked(self._rows().filter(pk__in=ids))
+        return [CampaignId(pk) for pk in rows]
 
     def page(self, after: CampaignId, limit: int) -> list[Campaign]:
         return self._with_windows(self._rows().filter(pk__gt=after).order_by("pk")[:limit])

@@ -192,7 +192,7 @@ class InMemoryCampaignRepository:
         stored = self._s.campaigns[campaign_id]
         self._s.campaigns[campaign_id] = attrs.evolve(stored, windows=tuple(sorted(set(windows))))
 
-    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[Campaign]:
+    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[CampaignId]:
         field = _DUE_FIELD[sweep]
         due = [
             c
@@ -200,10 +200,10 @@ class InMemoryCampaignRepository:
             if (at := getattr(c, field)) is not None and at <= now
         ]
         due.sort(key=lambda c: (getattr(c, field), c.id))
-        return [attrs.evolve(c) for c in sorted(due[:limit], key=lambda c: c.id)]
+        return [c.id for c in due[:limit]]
 
-    def budget_candidates(self, after: CampaignId, limit: int) -> list[Campaign]:
-        return self.page(after, limit)
+    def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
+        return sorted(i for i in self._s.campaigns if i > after)[:limit]
 
     def page(self, after: CampaignId, limit: int) -> list[Campaign]:
         ids = sorted(i for i in self._s.campaigns if i > after)[:limit]

@@ -75,7 +75,8 @@ class CampaignRepository(Protocol):
 
     def lock(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, Campaign]:
         """Campaigns by id, locked until the unit of work ends, taken in id order; unknown
-        ids are left out."""
+        ids are left out. Callers hold the lock of each campaign's brand first, so every
+        writer of a campaign is serialised on its brand and none waits in a circle."""
         ...
 
     def lock_brand(self, brand_id: BrandId) -> list[Campaign]:
@@ -95,16 +96,17 @@ class CampaignRepository(Protocol):
         """Make `windows` the campaign's whole schedule."""
         ...
 
-    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[Campaign]:
-        """Up to `limit` campaigns whose due time for `sweep` is at or before `now` (the
-        earliest due first), locked in id order. Selects only rows that can change; the core
-        decides what changes."""
+    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[CampaignId]:
+        """Ids of up to `limit` campaigns whose due time for `sweep` is at or before `now`,
+        the earliest due first. Selects only rows that can change (an indexed query); the
+        core decides what changes. Nothing is locked: the caller locks the brands, then the
+        campaigns."""
         ...
 
-    def budget_candidates(self, after: CampaignId, limit: int) -> list[Campaign]:
-        """Up to `limit` campaigns with id greater than `after`, in id order, locked, that
+    def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
+        """Ids, in id order, of up to `limit` campaigns with id greater than `after` that
         might have budget holds out of line with their counters and budgets. May return
-        more than needed, never fewer."""
+        more than needed, never fewer. Nothing is locked."""
         ...
 
     def page(self, after: CampaignId, limit: int) -> list[Campaign]:

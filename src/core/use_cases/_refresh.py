@@ -4,12 +4,12 @@ chunked sweep loop."""
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
 
-from core.entities import SYSTEM, Brand, BrandId, Campaign, Cause, Hold, Refresh, Status
+from core.entities import SYSTEM, Brand, BrandId, Campaign, CampaignId, Cause, Hold, Refresh, Status
 from core.entities.time import require_aware
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -104,30 +104,41 @@ def refresh_and_save(
     return refreshes
 
 
+def lock_for_refresh(
+    uow: UnitOfWork, campaign_ids: Collection[CampaignId]
+) -> tuple[list[Campaign], dict[BrandId, Brand]]:
+    """Lock the campaigns' brands, then the campaigns (the lock order every writer keeps),
+    and return both."""
+    brand_of = uow.campaigns.brand_of(campaign_ids)
+    brands = uow.brands.lock(set(brand_of.values()))
+    campaigns = uow.campaigns.lock(set(brand_of))
+    return [campaigns[i] for i in sorted(campaigns)], brands
+
+
 def sweep_in_chunks(
     uow_factory: UnitOfWorkFactory,
-    select: Callable[[UnitOfWork, int], list[Campaign]],
+    select: Callable[[UnitOfWork, int], list[CampaignId]],
     now: datetime,
     cause: Cause,
     chunk_size: int,
     tally: Tallier,
 ) -> None:
-    """Select, refresh and commit chunk after chunk, each chunk in its own transaction, until
-    the selection comes back empty. A refreshed campaign is never due again at the same
-    `now`, so the loop ends; if a selection repeats itself the adapter is broken."""
+    """Select, lock, refresh and commit chunk after chunk, each chunk in its own
+    transaction, until the selection comes back empty. A refreshed campaign is never due
+    again at the same `now`, so the loop ends; if a selection repeats itself the adapter is
+    broken."""
     seen: set[int] = set()
     while True:
         with uow_factory() as uow:
-            batch = select(uow, chunk_size)
-            if not batch:
+            ids = select(uow, chunk_size)
+            if not ids:
                 return
-            ids = {c.id for c in batch}
-            if ids <= seen:
+            if set(ids) <= seen:
                 raise RuntimeError(
                     f"{cause} sweep selected the same campaigns twice: {sorted(ids)[:10]}"
                 )
-            seen |= ids
-            brands = uow.brands.get_many({c.brand_id for c in batch})
+            seen.update(ids)
+            batch, brands = lock_for_refresh(uow, ids)
             refreshes = refresh_and_save(uow, batch, brands, now, cause)
             uow.commit()
         tally.count(refreshes)

@@ -8,6 +8,7 @@ from core.use_cases._refresh import (
     SweepCommand,
     SweepResult,
     Tallier,
+    lock_for_refresh,
     refresh_and_save,
 )
 
@@ -28,12 +29,12 @@ class EnforceBudgets:
         after = CampaignId(0)
         while True:
             with self._uow() as uow:
-                batch = uow.campaigns.budget_candidates(after, self._chunk)
-                if not batch:
+                ids = uow.campaigns.budget_candidates(after, self._chunk)
+                if not ids:
                     break
-                brands = uow.brands.get_many({c.brand_id for c in batch})
+                batch, brands = lock_for_refresh(uow, ids)
                 refreshes = refresh_and_save(uow, batch, brands, now, Cause.BUDGET_CHECK)
                 uow.commit()
             tally.count(refreshes)
-            after = max(c.id for c in batch)
+            after = max(ids)
         return tally.result()

@@ -10,7 +10,7 @@ import attrs
 from core.entities import SYSTEM, BrandId, CampaignId, Cause, Counter, Money, Period
 from core.entities.time import day_start, next_month
 from core.ports import UnitOfWorkFactory
-from core.use_cases._refresh import refresh_and_save
+from core.use_cases._refresh import lock_for_refresh, refresh_and_save
 
 
 @attrs.frozen
@@ -86,9 +86,9 @@ class Reconcile:
                             )
                             fix.append(campaign.id)
                 if command.repair and fix:
-                    locked = uow.campaigns.lock(set(fix))
-                    for campaign in locked.values():
-                        tz = brands[campaign.brand_id].timezone
+                    locked, locked_brands = lock_for_refresh(uow, fix)
+                    for campaign in locked:
+                        tz = locked_brands[campaign.brand_id].timezone
                         for period in Period:
                             current = period.containing(now, tz)
                             start, end = _bounds(period, Counter.empty(current), tz)
@@ -98,7 +98,7 @@ class Reconcile:
                             else:
                                 campaign.monthly = counter
                     refresh_and_save(
-                        uow, list(locked.values()), brands, now, Cause.BUDGET_CHECK, command.actor
+                        uow, locked, locked_brands, now, Cause.BUDGET_CHECK, command.actor
                     )
                     uow.commit()
         for brand_id in sorted(brand_ids):
