@@ -11,6 +11,8 @@ DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept open (default 60)
 ALERT_WEBHOOK_URL budget alerts are also POSTed here as JSON when set
 ALERT_EMAILS comma-separated addresses budget alerts are also e-mailed to
 DEFAULT_FROM_EMAIL, EMAIL_HOST, EMAIL_PORT the sender and SMTP server for those e-mails
+SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_PROXY_SSL_HEADER, CSRF_TRUSTED_ORIGINS
+             HTTPS hardening, on by default when DEBUG is off (see the end of this file)
 """
 
 from __future__ import annotations
@@ -170,3 +172,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Production hardening: on unless DEBUG. Behind a TLS-terminating proxy set
+# SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto; SECURE_SSL_REDIRECT=0 leaves
+# redirects to the proxy; SECURE_HSTS_SECONDS=0 turns HSTS off.
+SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+# Subdomains and preload are on by default in production (the deploy check asks for them);
+# SECURE_HSTS_INCLUDE_SUBDOMAINS=0 / SECURE_HSTS_PRELOAD=0 for a domain that cannot commit.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = _flag("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if _flag("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
