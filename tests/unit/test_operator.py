@@ -10,7 +10,7 @@ import pytest
 from adapters.in_memory import FixedClock
 from core.entities import Cause, Conflict, Hold, State, Status
 
-from .support import App, snapshot, utc, window
+from .support import App, money, snapshot, utc, window
 
 NY = "America/New_York"
 
@@ -259,3 +259,36 @@ def test_enforce_budgets_brings_holds_in_line_after_a_budget_changed_outside_a_u
     assert app.audit(campaign)[-1].cause is Cause.BUDGET_CHECK
     again = app.enforce()
     assert again.held == again.released == 0
+
+
+def test_changing_the_brand_time_zone_recounts_today_and_this_month_in_the_new_zone(
+    app: App, clock: FixedClock
+) -> None:
+    # 23:30 on 15 June in New York is 09:00 on 16 June in Kolkata.
+    clock.set(utc(2026, 6, 16, 3, 30))
+    brand = app.brand(timezone=NY)
+    campaign = app.campaign(brand, daily="100", monthly="1000")
+    app.spend(campaign, "100")
+    assert app.get(campaign).holds == {Hold.DAILY_BUDGET}
+
+    app.edit_brand(brand, timezone="Asia/Kolkata")
+    # The 100 was spent on 16 June in Kolkata, which is today there: still exhausted.
+    assert app.daily_spend(campaign) == money("100")
+    assert app.get(campaign).holds == {Hold.DAILY_BUDGET}
+    assert app.reconcile().mismatches == ()
+
+
+def test_moving_a_brand_to_an_earlier_time_zone_does_not_lose_todays_spend(
+    app: App, clock: FixedClock
+) -> None:
+    clock.set(utc(2026, 6, 16, 3, 30))  # 16 June 09:00 in Kolkata, 15 June 23:30 in New York
+    brand = app.brand(timezone="Asia/Kolkata", daily_budget="150")
+    campaign = app.campaign(brand, daily="100", monthly="1000")
+    app.spend(campaign, "60")
+    app.edit_brand(brand, timezone=NY)
+    assert app.reconcile().mismatches == ()
+    app.spend(campaign, "50")  # 15 June in New York: with the 60, over the daily budget
+    assert app.daily_spend(campaign) == money("110")
+    assert app.get(campaign).holds == {Hold.DAILY_BUDGET}
+    assert app.store.brand(brand.id).daily.spend == money("110")
+    assert app.reconcile().mismatches == ()

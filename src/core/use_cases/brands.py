@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import attrs
 
-from core.entities import SYSTEM, Brand, BrandId, Cause, NotFound
+from core.entities import SYSTEM, Brand, BrandId, Campaign, Cause, Counter, NotFound, Period
 from core.entities.brand import parse_currency, parse_name, parse_optional_budget
 from core.entities.errors import Collector, InvalidInput
-from core.entities.time import parse_timezone
-from core.ports import Clock, UnitOfWorkFactory
+from core.entities.time import day_start, parse_timezone
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases._common import UNSET
 from core.use_cases._refresh import SweepResult, Tallier, refresh_and_save
 
@@ -72,7 +73,8 @@ class UpdateBrandResult:
 
 class UpdateBrand:
     """Edit a brand and recompute all its campaigns at once (deactivating a brand holds
-    every campaign with BRAND_INACTIVE; a lower brand budget holds them now). Raises
+    every campaign with BRAND_INACTIVE; a lower brand budget holds them now; a new time zone
+    recounts today's and this month's spend from the ledger in that zone). Raises
     NotFound (`brand_id`), InvalidInput per bad field, Conflict (`name`)."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
@@ -88,11 +90,14 @@ class UpdateBrand:
             brand = found.get(BrandId(command.brand_id))
             if brand is None:
                 raise NotFound.on("brand_id", f"brand {command.brand_id} does not exist")
+            rezoned = changes.get("timezone", brand.timezone) != brand.timezone
             for field, value in changes.items():
                 setattr(brand, field, value)
+            campaigns = uow.campaigns.lock_brand(brand.id)
+            if rezoned:
+                _recount(uow, brand, campaigns, now)
             brand.roll(now)
             uow.brands.save(brand)
-            campaigns = uow.campaigns.lock_brand(brand.id)
             tally.count(
                 refresh_and_save(
                     uow, campaigns, {brand.id: brand}, now, Cause.BRAND_EDIT, command.actor
@@ -100,6 +105,25 @@ class UpdateBrand:
             )
             uow.commit()
         return UpdateBrandResult(brand, tally.result())
+
+
+def _recount(uow: UnitOfWork, brand: Brand, campaigns: list[Campaign], now: datetime) -> None:
+    """A new time zone moves every day and month boundary, so counters dated in the old zone
+    no longer match the ledger (invariant 1): count the current periods afresh from it."""
+    tz = brand.timezone
+    for period in Period:
+        current = period.containing(now, tz)
+        start, end = day_start(current, tz), period.end(current, tz)
+        subjects: list[Brand | Campaign] = [brand, *campaigns]
+        for subject in subjects:
+            if isinstance(subject, Brand):
+                spend = uow.ledger.brand_total(subject.id, start, end)
+            else:
+                spend = uow.ledger.total(subject.id, start, end)
+            if period is Period.DAY:
+                subject.daily = Counter(current, spend)
+            else:
+                subject.monthly = Counter(current, spend)
 
 
 def _parse_brand_changes(command: UpdateBrandCommand) -> dict[str, Any]:
