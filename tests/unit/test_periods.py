@@ -278,3 +278,24 @@ def test_one_reset_after_three_missed_days_equals_resetting_on_time(day_one: dat
     capped = late.get(campaigns[0])
     crossed_month = local_date(final, NY).month != first_day.month
     assert capped.holds == (frozenset() if crossed_month else {Hold.MONTHLY_BUDGET})
+
+
+def test_each_brand_rolls_over_at_its_own_midnight(app: App, clock: FixedClock) -> None:
+    clock.set(utc(2026, 6, 15, 12))
+    zones = ["Pacific/Kiritimati", "Asia/Kolkata", "UTC", NY]
+    campaigns = {tz: app.campaign(app.brand(timezone=tz), daily="10") for tz in zones}
+    for campaign in campaigns.values():
+        app.spend(campaign, "10")
+    midnights = [  # the next local midnight of each, in UTC order
+        ("Asia/Kolkata", utc(2026, 6, 15, 18, 30)),
+        ("UTC", utc(2026, 6, 16)),
+        (NY, utc(2026, 6, 16, 4)),
+        ("Pacific/Kiritimati", utc(2026, 6, 16, 10)),  # already 16 June 02:00 there at the start
+    ]
+    for n, (tz, midnight) in enumerate(midnights):
+        app.reset(midnight - timedelta(seconds=1))
+        assert app.get(campaigns[tz]).holds == {Hold.DAILY_BUDGET}, tz
+        result = app.reset(midnight)
+        assert result.activated == 1, tz
+        released = {z for z, c in campaigns.items() if app.get(c).status is Status.ACTIVE}
+        assert released == {z for z, _ in midnights[: n + 1]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -300,3 +301,36 @@ def test_results_come_back_one_per_event_in_order_with_their_keys(app: App) -> N
     result = app.spend_batch({"campaign_id": campaign.id, "amount": "1", "key": k} for k in keys)
     assert [r.key for r in result.results] == keys
     assert result.summary().startswith("recorded 3, duplicate 0, rejected 0")
+
+
+def test_concurrent_batches_never_lose_an_update_or_record_a_key_twice(
+    app: App, clock: FixedClock
+) -> None:
+    brand = app.brand(daily_budget="1000000")
+    first, second = app.campaign(brand, daily="5000"), app.campaign(brand, daily="5000")
+    at = clock.now().isoformat()
+    start = threading.Barrier(4)
+    outcomes: list[Outcome] = []
+
+    def worker(n: int) -> None:
+        start.wait()
+        for i in range(10):
+            # Each worker sends its own key and one that every worker sends.
+            batch = [
+                {"campaign_id": c.id, "amount": "1.5", "key": key, "occurred_at": at}
+                for c in (first, second)
+                for key in (f"w{n}-{i}", f"shared-{i}")
+            ]
+            outcomes.extend(r.outcome for r in app.spend_batch(batch).results)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count(Outcome.RECORDED) == 2 * (40 + 10)
+    assert outcomes.count(Outcome.DUPLICATE) == 2 * 30
+    for campaign in (first, second):
+        assert app.daily_spend(campaign) == money("75")  # 50 events of 1.5
+    assert app.store.brand(brand.id).daily.spend == money("150")
+    assert app.reconcile().mismatches == ()
