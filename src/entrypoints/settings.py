@@ -6,7 +6,7 @@ DATABASE_URL e.g. postgres://user@host:5432/db; default SQLite in ./var/db.sqlit
 ALLOWED_HOSTS comma-separated; default localhost names when DEBUG is on
 CELERY_BROKER_URL e.g. redis://127.0.0.1:6379/0; default an embedded broker
 CELERY_TASK_DEFAULT_QUEUE the queue tasks go to and workers read (default "celery")
-CELERY_VISIBILITY_TIMEOUT seconds before Redis hands an unacked task to another worker
+CELERY_BROKER_TRANSPORT_OPTIONS JSON for the broker, e.g. {"visibility_timeout": 600}
 DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept open (default 60)
 ALERT_WEBHOOK_URL budget alerts are also POSTed here as JSON when set
 ALERT_EMAILS comma-separated addresses budget alerts are also e-mailed to
@@ -17,6 +17,7 @@ SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_PROXY_SSL_HEADER, CSRF_TRUSTED_
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -142,11 +143,12 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT = "adapters.filesystem_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"data_folder": str(VAR_DIR / "broker")}
 else:
-    # An unacked task (its worker died) goes to another worker after this long; it must
-    # exceed the longest task plus its retry countdown.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
-    }
+    # Redis gives an unacked task (its worker died) to another worker after this long; it
+    # must exceed the longest task plus its retry countdown.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    json.loads(os.environ.get("CELERY_BROKER_TRANSPORT_OPTIONS") or "{}")
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
