@@ -1,0 +1,80 @@
+"""The worker for the crash tests: `celery -A tests.integration.celery_paused_worker worker`.
+
+It is the real application, except that each pool process makes RecordSpend stop for a
+while (BUDGET_TEST_PAUSE_SECONDS, default 60) at the point named by BUDGET_TEST_PAUSE_AT:
+
+- `ledger`: the batch is written to the ledger, nothing is committed yet;
+- `commit`: the batch is committed, the task has not returned (its message is not acked).
+
+On reaching that point it writes its pid to BUDGET_TEST_PAUSE_MARKER, so that a test knows
+when to kill the worker."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import django
+from celery import signals
+from dependency_injector import providers
+
+from entrypoints.celery_app import app
+
+django.setup()  # before the models are imported; the worker would do it a moment later
+
+from adapters.django_orm.unit_of_work import DjangoUnitOfWork  # noqa: E402
+from core.entities import LedgerEntry  # noqa: E402
+from core.ports import SpendLedger  # noqa: E402
+from entrypoints.container import get_container  # noqa: E402
+
+__all__ = ["app"]
+
+
+def pause() -> None:
+    Path(os.environ["BUDGET_TEST_PAUSE_MARKER"]).write_text(str(os.getpid()))
+    time.sleep(float(os.environ.get("BUDGET_TEST_PAUSE_SECONDS", "60")))
+
+
+class PausingLedger:
+    def __init__(self, ledger: SpendLedger) -> None:
+        self._ledger = ledger
+
+    def append(self, entries: Sequence[LedgerEntry]) -> None:
+        self._ledger.append(entries)
+        pause()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+
+class PausingUnitOfWork(DjangoUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self._pause_at = os.environ["BUDGET_TEST_PAUSE_AT"]
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        if self._pause_at == "ledger":
+            self.ledger = PausingLedger(self.ledger)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        committed = self._committed and exc_type is None
+        super().__exit__(exc_type, exc, tb)
+        if committed and self._pause_at == "commit":
+            pause()
+
+
+@signals.worker_process_init.connect
+def pause_record_spend(**kwargs: Any) -> None:
+    # Runs after entrypoints.celery_app has built this process's container.
+    get_container().uow.override(providers.Factory(PausingUnitOfWork))

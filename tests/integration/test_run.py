@@ -1,0 +1,205 @@
+"""The one command, `make run`, started in the background with a home (var/) of its own: the
+admin login page answers, the demo login it prints works, a task queued with a periodic
+command's --async completes on its worker, and Ctrl-C or SIGTERM stops web, worker and
+beat, leaving nothing running.
+
+`embedded` is a fresh machine: SQLite and the embedded broker in that home, stopped with
+Ctrl-C. `configured` runs on the suite's database (SQLite or PostgreSQL) and on Redis, as
+production would, and is stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .test_celery import REDIS_URL, database_url, redis_answers
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 180  # migrations and demo data on a fresh database
+STOP_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def processes_of(home: Path) -> list[int]:
+    """Pids of the processes started with this home (read from /proc where there is one)."""
+    marker = f"BUDGET_HOME={home}\0".encode()
+    pids = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError):
+            if marker in environ.read_bytes():
+                pids.append(int(environ.parent.name))
+    return [pid for pid in pids if pid != os.getpid()]
+
+
+class MakeRun:
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.home = home
+        self.port = int(env["PORT"])
+        self.env = env
+        self.log = home / "make-run.log"
+        with self.log.open("w") as out:
+            self.popen = subprocess.Popen(
+                ["make", "--no-print-directory", "run"],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_until_serving(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                pytest.fail(f"make run exited with {self.popen.returncode}:\n{self.output()}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(self.url("/admin/login/"), timeout=5) as answer,
+            ):
+                if answer.status == 200:
+                    return
+            time.sleep(0.25)
+        pytest.fail(f"the admin login page did not answer in {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def wait_for_output(self, pattern: str, timeout_s: float = 60) -> re.Match[str]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output())
+            if match:
+                return match
+            time.sleep(0.2)
+        pytest.fail(f"no {pattern!r} in the output in {timeout_s} s:\n{self.output()[-5000:]}")
+
+    def kill_leftovers(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        for pid in processes_of(self.home):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=10)
+
+
+def log_in(run: MakeRun, username: str, password: str) -> str:
+    """Log in to the admin as a browser would; the admin index page."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = run.url("/admin/login/?next=/admin/")
+    page = browser.open(login, timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token, page
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token.group(1),
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+    ).encode()
+    request = urllib.request.Request(login, data=form, headers={"Referer": login})
+    with browser.open(request, timeout=10) as answer:
+        assert answer.url.endswith("/admin/"), "the demo login was refused"
+        return str(answer.read().decode())
+
+
+@pytest.fixture
+def run_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "BUDGET_ALLOW_INSECURE_KEY", "DATABASE_URL"}
+        and not k.startswith("CELERY_")
+    }
+    env.update(BUDGET_HOME=str(tmp_path), PORT=str(free_port()), NO_COLOR="1")
+    if request.param == "configured":
+        if not redis_answers(REDIS_URL):
+            pytest.skip(f"no Redis answers at {REDIS_URL} (start one or set TEST_REDIS_URL)")
+        env.update(
+            DATABASE_URL=database_url(),
+            CELERY_BROKER_URL=REDIS_URL,
+            CELERY_TASK_DEFAULT_QUEUE=f"test-{uuid.uuid4().hex[:12]}",
+        )
+    yield env
+
+
+@pytest.mark.parametrize(
+    ("run_env", "stop_with"),
+    [
+        ("embedded", "ctrl-c"),
+        pytest.param(
+            "configured",
+            "sigterm",
+            # The suite's test database, emptied afterwards.
+            marks=[pytest.mark.redis, pytest.mark.django_db(transaction=True)],
+        ),
+    ],
+    indirect=["run_env"],
+)
+def test_make_run_serves_the_admin_runs_tasks_and_stops_cleanly(
+    run_env: dict[str, str], tmp_path: Path, stop_with: str
+) -> None:
+    run = MakeRun(tmp_path, run_env)
+    try:
+        run.wait_until_serving()
+
+        login = run.wait_for_output(r"user (\S+)\s+password (\S+)")
+        username, password = login.group(1), login.group(2)
+        assert f"password: {password}" in (tmp_path / "var" / "demo-admin.txt").read_text()
+        index = log_in(run, username, password)
+        assert "Periodic tasks" in index and "Task results" in index
+
+        queued = subprocess.run(
+            [sys.executable, "manage.py", "check_budgets", "--async"],
+            cwd=ROOT,
+            env={**run_env, "DEBUG": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        task_id = queued.stdout.splitlines()[-1]
+        run.wait_for_output(rf"budget\.enforce_budgets\[{task_id}\] succeeded")
+
+        if stop_with == "ctrl-c":
+            os.killpg(run.popen.pid, signal.SIGINT)  # what the terminal does
+        else:
+            run.popen.send_signal(signal.SIGTERM)  # to make; it passes it on
+        run.popen.wait(timeout=STOP_TIMEOUT_S)
+
+        output = run.output()
+        assert "run   | stopped" in output, output[-5000:]
+        assert "did not stop" not in output
+        assert processes_of(tmp_path) == []
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(run.url("/admin/login/"), timeout=5)
+    finally:
+        run.kill_leftovers()
