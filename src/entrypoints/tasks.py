@@ -24,7 +24,7 @@ from core.entities import SYSTEM, DomainError, InvalidInput
 from core.entities.time import parse_instant
 from core.use_cases._refresh import SweepCommand, SweepResult
 from core.use_cases.alerts import DeliverAlertsCommand
-from core.use_cases.record_spend import RecordSpendCommand, RecordSpendResult
+from core.use_cases.record_spend import Outcome, RecordSpendCommand, RecordSpendResult
 from entrypoints.celery_app import app
 from entrypoints.container import get_container
 
@@ -114,23 +114,18 @@ def _sweep_summary(result: SweepResult, at: datetime) -> dict[str, Any]:
 
 
 def _spend_summary(result: RecordSpendResult) -> dict[str, Any]:
+    # Counts, and the reason for each rejected event; a batch can hold 10,000 events, so
+    # the recorded and duplicate ones are not listed one by one.
     return {
         "recorded": result.recorded,
         "duplicate": result.duplicates,
         "rejected": result.rejected,
         "held": result.held,
         "alerts": result.alerts,
-        "results": [
-            {
-                "key": r.key,
-                "outcome": r.outcome.value,
-                **(
-                    {"errors": [{"field": e.field, "message": e.message} for e in r.errors]}
-                    if r.errors
-                    else {}
-                ),
-            }
+        "rejections": [
+            {"key": r.key, "errors": [{"field": e.field, "message": e.message} for e in r.errors]}
             for r in result.results
+            if r.outcome is Outcome.REJECTED
         ],
     }
 
