@@ -628,3 +628,46 @@ def test_committed_work_is_seen_by_the_next_unit_of_work(uow: UowFactory) -> Non
     with uow() as u:
         stored = u.brands.get(brand.id)
     assert stored is not None and stored.is_active is False
+
+
+def test_the_ledger_finds_entries_for_many_campaigns_at_once(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    spring = add_campaign(uow, brand.id, "Spring")
+    autumn = add_campaign(uow, brand.id, "Autumn")
+    with uow() as u:
+        u.ledger.append([entry(spring.id, "a", "1.5"), entry(autumn.id, "b", "2")])
+        u.commit()
+    with uow() as u:
+        found = u.ledger.find_many({(spring.id, "a"), (spring.id, "b"), (autumn.id, "b")})
+        assert u.ledger.find_many(set()) == {}
+    assert set(found) == {(spring.id, "a"), (autumn.id, "b")}
+    assert found[(autumn.id, "b")].amount == money("2")
+
+
+def test_a_batch_with_a_taken_key_adds_nothing(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    spring = add_campaign(uow, brand.id, "Spring")
+    with uow() as u:
+        u.ledger.append([entry(spring.id, "a", "1")])
+        u.commit()
+    with uow() as u, pytest.raises(Conflict):
+        u.ledger.append([entry(spring.id, "b", "1"), entry(spring.id, "a", "1")])
+    with uow() as u, pytest.raises(Conflict):
+        u.ledger.append([entry(spring.id, "c", "1"), entry(spring.id, "c", "2")])
+    with uow() as u:
+        assert set(u.ledger.find_many({(spring.id, k) for k in "abc"})) == {(spring.id, "a")}
+
+
+def test_save_many_writes_every_brand(uow: UowFactory) -> None:
+    acme = add_brand(uow, "Acme")
+    globex = add_brand(uow, "Globex")
+    with uow() as u:
+        locked = u.brands.lock({acme.id, globex.id})
+        for brand in locked.values():
+            brand.daily = Counter(TODAY, money("7"))
+        u.brands.save_many(list(locked.values()))
+        u.commit()
+    with uow() as u:
+        assert {b.daily.spend for b in u.brands.get_many({acme.id, globex.id}).values()} == {
+            money("7")
+        }

@@ -48,6 +48,26 @@ def with_hold(name: str) -> Q:
     return Q(holds__contains=f",{name},")
 
 
+def campaign_budget_out_of_line() -> Q:
+    """Campaigns whose own budget holds disagree with their stored counters: a hold with the
+    counter below budget, or a counter at or over budget without its hold. (A stale counter
+    is ResetPeriod's: its reset is due.) Kept as a partial index's condition, and queried
+    with the very same expression, so PostgreSQL reads just the index."""
+    q = Q()
+    for hold, spend, budget in (
+        ("DAILY_BUDGET", "daily_spend", "daily_budget"),
+        ("MONTHLY_BUDGET", "monthly_spend", "monthly_budget"),
+    ):
+        q |= with_hold(hold) & Q(**{f"{spend}__lt": models.F(budget)})
+        q |= ~with_hold(hold) & Q(**{f"{spend}__gte": models.F(budget)})
+    return q
+
+
+def brand_budget_held() -> Q:
+    """Campaigns holding a brand-wide budget hold (a partial index's condition, as above)."""
+    return with_hold("BRAND_DAILY_BUDGET") | with_hold("BRAND_MONTHLY_BUDGET")
+
+
 class Brand(models.Model):
     name = models.CharField(max_length=200, unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
@@ -150,6 +170,16 @@ class Campaign(models.Model):
                 condition=Q(flight_due_at__isnull=False),
             ),
             models.Index(fields=["status", "id"], name="budget_campaign_status"),
+            models.Index(
+                fields=["id"],
+                name="budget_campaign_budget_off",
+                condition=campaign_budget_out_of_line(),
+            ),
+            models.Index(
+                fields=["id"],
+                name="budget_campaign_brand_held",
+                condition=brand_budget_held(),
+            ),
         ]
 
     def __str__(self) -> str:

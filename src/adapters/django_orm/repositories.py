@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import BigIntegerField, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, F, Field, Model, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Round
 
 from adapters.django_orm import mappers, models
@@ -32,12 +32,13 @@ from core.entities import (
     Money,
     Window,
 )
-from core.entities.budget import BUDGET_HOLDS
 from core.ports import Sweep
 
 T = TypeVar("T")
 
 _BULK = 500
+# Rows per multi-row statement on the hot paths (sweeps and spend batches).
+_BULK_WRITE = 1000
 _MICROS = 10**MONEY_PLACES
 
 
@@ -54,6 +55,59 @@ def _integrity_as_conflict(
         if error is None:
             raise
         raise error from None
+
+
+def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[str, Any]]]) -> int:
+    """Write each (pk, column values) row; every row sets the same columns. One statement
+    per chunk: UPDATE ... FROM (VALUES ...) on PostgreSQL, a prepared statement executed
+    for many rows elsewhere (Django's bulk_update builds a CASE per column and row, which
+    costs more to plan than to run). Returns the number of rows found."""
+    rows = list({pk_value: (pk_value, row) for pk_value, row in rows}.values())
+    if not rows:
+        return 0
+    connection = connections[using]
+    meta = model._meta
+    names = list(rows[0][1])
+    fields = [cast("Field[Any, Any]", meta.get_field(n)) for n in names]
+    table = connection.ops.quote_name(meta.db_table)
+    pk = connection.ops.quote_name(meta.pk.column)
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+
+    def values(pk_value: int, row: dict[str, Any]) -> list[Any]:
+        prepped = [
+            f.get_db_prep_save(row[n], connection) for f, n in zip(fields, names, strict=True)
+        ]
+        return [pk_value, *prepped]
+
+    found = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [f.db_type(connection) for f in fields]
+            assignments = ", ".join(
+                f"{c} = v.c{i}::{t}" for i, (c, t) in enumerate(zip(columns, types, strict=True))
+            )
+            aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+            row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+            for start in range(0, len(rows), _BULK_WRITE):
+                chunk = rows[start : start + _BULK_WRITE]
+                params = [p for pk_value, row in chunk for p in values(pk_value, row)]
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} FROM (VALUES "
+                    + ", ".join([row_sql] * len(chunk))
+                    + f") AS v(id, {aliases}) WHERE {table}.{pk} = v.id::bigint",
+                    params,
+                )
+                found += cursor.rowcount
+        else:
+            assignments = ", ".join(f"{c} = %s" for c in columns)
+            sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
+            params_many = []
+            for pk_value, row in rows:
+                pk_first = values(pk_value, row)
+                params_many.append([*pk_first[1:], pk_first[0]])
+            cursor.executemany(sql, params_many)
+            found = cursor.rowcount
+    return found
 
 
 class DjangoBrandRepository:
@@ -119,6 +173,15 @@ class DjangoBrandRepository:
             raise KeyError(f"brand {brand.id} was never added")
         self._read_names[brand.id] = brand.name
 
+    def save_many(self, brands: Sequence[Brand]) -> None:
+        renamed = [b for b in brands if self._read_names.get(b.id) != b.name]
+        for brand in renamed:
+            self.save(brand)
+        same = [b for b in brands if self._read_names.get(b.id) == b.name]
+        rows = [(int(b.id), mappers.brand_fields(b)) for b in same]
+        if _bulk_update(self._using, models.Brand, rows) != len(rows):
+            raise KeyError("a brand saved in bulk was never added")
+
     def due_for_reset(self, now: datetime, limit: int) -> list[Brand]:
         due = Q(reset_due_at__lte=now)
         ids = list(
@@ -141,20 +204,18 @@ _DUE_COLUMN = {
 }
 
 
-def _budget_suspects() -> Q:
-    """Campaigns whose budget holds may be out of line: any budget hold on, or a counter at
-    or over its budget, or the brand's counter at or over the brand's budget. A stale
-    counter counts as zero in the core, so testing the stored spend may pick too many rows,
-    never too few (budgets are positive)."""
+def _brand_exhausted_unheld() -> Q:
+    """Campaigns of a brand whose stored counter is at or over the brand's budget that lack
+    the brand hold. A stale brand counter counts as zero in the core, so this may pick too
+    many rows, never too few (budgets are positive)."""
     q = Q()
-    for hold in sorted(BUDGET_HOLDS):
-        q |= models.with_hold(hold.value)
-    q |= Q(daily_spend__gte=F("daily_budget")) | Q(monthly_spend__gte=F("monthly_budget"))
-    q |= Q(brand__daily_budget__isnull=False, brand__daily_spend__gte=F("brand__daily_budget"))
-    q |= Q(
-        brand__monthly_budget__isnull=False,
-        brand__monthly_spend__gte=F("brand__monthly_budget"),
-    )
+    for period in ("daily", "monthly"):
+        q |= Q(
+            **{
+                f"brand__{period}_budget__isnull": False,
+                f"brand__{period}_spend__gte": F(f"brand__{period}_budget"),
+            }
+        ) & ~models.with_hold(f"BRAND_{period.upper()}_BUDGET")
     return q
 
 
@@ -248,10 +309,13 @@ class DjangoCampaignRepository:
         self._read_names[campaign.id] = campaign.name
 
     def save_many(self, campaigns: Sequence[Campaign]) -> None:
-        if not campaigns:
-            return
-        rows = [mappers.campaign_row(c) for c in campaigns]
-        self._rows().bulk_update(rows, mappers.CAMPAIGN_COLUMNS, batch_size=_BULK)
+        renamed = [c for c in campaigns if self._read_names.get(c.id) != c.name]
+        for campaign in renamed:
+            self.save(campaign)
+        same = [c for c in campaigns if self._read_names.get(c.id) == c.name]
+        rows = [(int(c.id), mappers.campaign_fields(c)) for c in same]
+        if _bulk_update(self._using, models.Campaign, rows) != len(rows):
+            raise KeyError("a campaign saved in bulk was never added")
 
     def replace_windows(self, campaign_id: CampaignId, windows: Iterable[Window]) -> None:
         table = models.Window.objects.using(self._using)
@@ -269,13 +333,19 @@ class DjangoCampaignRepository:
         return [CampaignId(pk) for pk in rows]
 
     def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
-        rows = (
-            self._rows()
-            .filter(_budget_suspects(), pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
+        # Three indexed look-ups, so the cost follows the campaigns out of line: two partial
+        # indexes (own holds vs counters; brand holds), and the campaigns of brands over
+        # their budget. The core decides.
+        def branch(q: Q) -> set[int]:
+            selected = self._rows().filter(q, pk__gt=after).order_by("pk")
+            return set(selected.values_list("pk", flat=True)[:limit])
+
+        ids = (
+            branch(models.campaign_budget_out_of_line())
+            | branch(models.brand_budget_held())
+            | branch(_brand_exhausted_unheld())
         )
-        return [CampaignId(pk) for pk in rows]
+        return [CampaignId(pk) for pk in sorted(ids)[:limit]]
 
     def page(self, after: CampaignId, limit: int) -> list[Campaign]:
         return self._with_windows(self._rows().filter(pk__gt=after).order_by("pk")[:limit])
@@ -294,15 +364,31 @@ class DjangoSpendLedger:
         rows = self._rows().filter(campaign_id=campaign_id, key__in=list(keys))
         return {r.key: mappers.ledger_to_domain(r) for r in rows}
 
+    def find_many(
+        self, slots: Collection[tuple[CampaignId, str]]
+    ) -> dict[tuple[CampaignId, str], LedgerEntry]:
+        wanted = sorted(set(slots))
+        if not wanted:
+            return {}
+        connection = connections[self._using]
+        quote = connection.ops.quote_name
+        pair = f"({quote('campaign_id')}, {quote('key')})"
+        found: dict[tuple[CampaignId, str], LedgerEntry] = {}
+        # A row-value IN list probes the (campaign, key) unique index once per slot.
+        for start in range(0, len(wanted), _BULK_WRITE):
+            chunk = wanted[start : start + _BULK_WRITE]
+            where = f"{pair} IN ({', '.join(['(%s, %s)'] * len(chunk))})"
+            params = [p for slot in chunk for p in slot]
+            for row in self._rows().extra(where=[where], params=params).order_by():
+                entry = mappers.ledger_to_domain(row)
+                found[(entry.campaign_id, entry.key)] = entry
+        return found
+
     def _duplicate(self, entries: Sequence[LedgerEntry]) -> Conflict | None:
-        wanted: dict[CampaignId, set[str]] = {}
-        for entry in entries:
-            wanted.setdefault(entry.campaign_id, set()).add(entry.key)
-        for campaign_id, keys in sorted(wanted.items()):
-            found = self.find(campaign_id, keys)
-            if found:
-                key = min(found)
-                return Conflict(FieldError("key", f"'{key}' is already in the ledger"))
+        found = self.find_many([(e.campaign_id, e.key) for e in entries])
+        if found:
+            key = min(k for _, k in found)
+            return Conflict(FieldError("key", f"'{key}' is already in the ledger"))
         seen: set[tuple[CampaignId, str]] = set()
         for entry in entries:
             slot = (entry.campaign_id, entry.key)
@@ -314,12 +400,11 @@ class DjangoSpendLedger:
     def append(self, entries: Sequence[LedgerEntry]) -> None:
         if not entries:
             return
-        if (error := self._duplicate(entries)) is not None:
-            raise error
         rows = [mappers.ledger_row(e) for e in entries]
+        # The unique (campaign, key) index decides; the look-up runs only to explain a clash.
         _integrity_as_conflict(
             self._using,
-            lambda: self._rows().bulk_create(rows, batch_size=_BULK),
+            lambda: self._rows().bulk_create(rows, batch_size=_BULK_WRITE),
             lambda: self._duplicate(entries),
         )
 
@@ -357,7 +442,7 @@ class DjangoAuditLog:
     def append(self, entries: Sequence[AuditEntry]) -> None:
         if entries:
             models.StatusChange.objects.using(self._using).bulk_create(
-                [mappers.audit_row(e) for e in entries], batch_size=_BULK
+                [mappers.audit_row(e) for e in entries], batch_size=_BULK_WRITE
             )
 
     def for_campaign(self, campaign_id: CampaignId) -> list[AuditEntry]:
@@ -373,6 +458,26 @@ class DjangoAlertOutbox:
         return models.Alert.objects.using(self._using)
 
     def add_new(self, alerts: Sequence[Alert]) -> list[Alert]:
+        if not alerts:
+            return []
+        seen = Q()
+        for alert in alerts:
+            seen |= Q(**mappers.alert_key_fields(alert.key))
+        known = {mappers.alert_to_domain(r).key for r in self._rows().filter(seen).order_by()}
+        fresh = list({a.key: a for a in alerts if a.key not in known}.values())
+        if not fresh:
+            return []
+        rows = [mappers.alert_row(a) for a in fresh]
+        if connections[self._using].features.can_return_rows_from_bulk_insert:
+            try:
+                with transaction.atomic(using=self._using):
+                    self._rows().bulk_create(rows, batch_size=_BULK_WRITE)
+                return [mappers.alert_to_domain(r) for r in rows]
+            except IntegrityError:
+                pass  # a concurrent transaction queued one of them: go one by one
+        return self._add_one_by_one(fresh)
+
+    def _add_one_by_one(self, alerts: Sequence[Alert]) -> list[Alert]:
         new: list[Alert] = []
         for alert in alerts:
             if self._rows().filter(**mappers.alert_key_fields(alert.key)).exists():

@@ -120,6 +120,10 @@ class InMemoryBrandRepository:
         self._check_name(brand)
         self._s.brands[brand.id] = attrs.evolve(brand)
 
+    def save_many(self, brands: Sequence[Brand]) -> None:
+        for brand in brands:
+            self.save(brand)
+
     def due_for_reset(self, now: datetime, limit: int) -> list[Brand]:
         due = sorted(
             (b for b in self._s.brands.values() if b.reset_due_at and b.reset_due_at <= now),
@@ -217,12 +221,20 @@ class InMemorySpendLedger:
     def find(self, campaign_id: CampaignId, keys: Collection[str]) -> dict[str, LedgerEntry]:
         return {k: e for k in keys if (e := self._s.ledger.get((campaign_id, k))) is not None}
 
+    def find_many(
+        self, slots: Collection[tuple[CampaignId, str]]
+    ) -> dict[tuple[CampaignId, str], LedgerEntry]:
+        return {s: e for s in slots if (e := self._s.ledger.get(s)) is not None}
+
     def append(self, entries: Sequence[LedgerEntry]) -> None:
+        seen: set[tuple[CampaignId, str]] = set()
         for entry in entries:
             slot = (entry.campaign_id, entry.key)
-            if slot in self._s.ledger:
+            if slot in self._s.ledger or slot in seen:
                 raise Conflict.on("key", f"'{entry.key}' is already in the ledger")
-            self._s.ledger[slot] = entry
+            seen.add(slot)
+        for entry in entries:
+            self._s.ledger[(entry.campaign_id, entry.key)] = entry
 
     def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
         return sum(

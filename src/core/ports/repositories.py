@@ -53,6 +53,11 @@ class BrandRepository(Protocol):
         the new name is taken."""
         ...
 
+    def save_many(self, brands: Sequence[Brand]) -> None:
+        """Write back many brands read in this unit of work, in bulk. Raises Conflict
+        (field `name`) as `save` does."""
+        ...
+
     def due_for_reset(self, now: datetime, limit: int) -> list[Brand]:
         """Up to `limit` brands, locked, whose counters need starting afresh at `now`."""
         ...
@@ -105,8 +110,10 @@ class CampaignRepository(Protocol):
 
     def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
         """Ids, in id order, of up to `limit` campaigns with id greater than `after` that
-        might have budget holds out of line with their counters and budgets. May return
-        more than needed, never fewer. Nothing is locked."""
+        might have budget holds out of line with their stored counters and budgets (or
+        their brand's). May return more than needed, never fewer. A budget hold whose
+        counter's period has ended is ResetPeriod's to release (its reset is due), so it
+        need not be returned. Nothing is locked."""
         ...
 
     def page(self, after: CampaignId, limit: int) -> list[Campaign]:
@@ -119,8 +126,16 @@ class SpendLedger(Protocol):
         """Entries already recorded for the campaign under any of `keys`."""
         ...
 
+    def find_many(
+        self, slots: Collection[tuple[CampaignId, str]]
+    ) -> dict[tuple[CampaignId, str], LedgerEntry]:
+        """Entries already recorded under any of the (campaign, key) `slots`, in one look-up
+        however many campaigns the slots name."""
+        ...
+
     def append(self, entries: Sequence[LedgerEntry]) -> None:
-        """Add entries; the (campaign, key) pair is unique."""
+        """Add entries, in bulk; the (campaign, key) pair is unique: raises Conflict (field
+        `key`), adding none, when one is taken."""
         ...
 
     def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:

@@ -174,12 +174,15 @@ class _Batch:
             for c in by_campaign
         }
         entries: list[LedgerEntry] = []
+        # One look-up for the whole batch, whatever the number of campaigns.
+        known = uow.ledger.find_many(
+            {(c, e.key) for c, events in by_campaign.items() for _, e in events}
+        )
         for campaign_id, events in by_campaign.items():
             campaign = campaigns[campaign_id]
             brand = brands[campaign.brand_id]
-            known = dict(uow.ledger.find(campaign_id, {e.key for _, e in events}))
             for index, event in events:
-                entry = known.get(event.key)
+                entry = known.get((campaign_id, event.key))
                 if entry is not None:
                     if event.same_as(entry):
                         results[index] = EventResult(event.key, Outcome.DUPLICATE)
@@ -200,7 +203,7 @@ class _Batch:
                     event.description,
                     self.actor,
                 )
-                known[event.key] = entry
+                known[(campaign_id, event.key)] = entry
                 entries.append(entry)
                 campaign.record(event.amount, event.occurred_at, now, brand.timezone)
                 brand.record(event.amount, event.occurred_at, now)
@@ -211,8 +214,8 @@ class _Batch:
 
         touched = [campaigns[c] for c in sorted(by_campaign)]
         refreshes = refresh_and_save(uow, touched, brands, now, Cause.SPEND, self.actor)
+        uow.brands.save_many([brands[b] for b in sorted(brands)])
         for brand_id, brand in brands.items():
-            uow.brands.save(brand)
             if _brand_flags(brand, now) != _brand_flags_from(before[brand_id], brand):
                 others = uow.campaigns.lock_brand(brand_id)
                 refreshes += refresh_and_save(
