@@ -23,11 +23,17 @@ class ResetPeriod:
     def __call__(self, command: SweepCommand) -> SweepResult:
         now = command.now
         tally = Tallier()
+        seen: set[int] = set()
         while True:
             with self._uow() as uow:
                 brands = uow.brands.due_for_reset(now, self._chunk)
                 if not brands:
                     break
+                ids = {b.id for b in brands}
+                if ids <= seen:
+                    # A rolled brand is never due again at the same `now`.
+                    raise RuntimeError(f"reset selected the same brands twice: {sorted(ids)[:10]}")
+                seen |= ids
                 for brand in brands:
                     tally.brands_reset += bool(brand.roll(now))
                     uow.brands.save(brand)
