@@ -1,0 +1,1 @@
+"""The performance benchmark: `python -m bench --campaigns N --db sqlite|postgres [--json]`."""
