@@ -1,0 +1,120 @@
+"""The sweeps and a spend batch cost what is due, not what is stored: their number of SQL
+queries is the same with 100 campaigns as with 2,000."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from adapters.django_orm import mappers, models
+from core.entities import Brand, BrandId, Campaign, CampaignId, Cause, Money, Period
+from core.entities.budget import Counter
+from core.use_cases._refresh import SweepCommand
+from core.use_cases.apply_dayparting import ApplyDayparting
+from core.use_cases.enforce_budgets import EnforceBudgets
+from core.use_cases.flight import CheckFlight
+from core.use_cases.record_spend import RecordSpend, RecordSpendCommand
+from core.use_cases.reset_period import ResetPeriod
+
+from .conftest import NOW, TODAY
+
+DUE = 10
+SPEND_BATCH = 50
+SWEEPS: dict[str, Callable[[Any], Any]] = {
+    "enforce": EnforceBudgets,
+    "reset": ResetPeriod,
+    "dayparting": ApplyDayparting,
+    "flight": CheckFlight,
+}
+DUE_COLUMN = {"reset": "reset_due_at", "dayparting": "schedule_due_at", "flight": "flight_due_at"}
+
+
+class _Clock:
+    def now(self) -> Any:
+        return NOW
+
+
+def _load(n: int) -> None:
+    """`n` active campaigns with spend on one brand, as the core computes them at NOW."""
+    brand = Brand.create(name="Acme", timezone="Europe/Berlin")
+    row = models.Brand.objects.create(**mappers.brand_fields(brand))
+    brand.id = BrandId(row.pk)
+    template = Campaign.create(
+        brand_id=brand.id,
+        name="template",
+        daily_budget="100",
+        monthly_budget="3000",
+        start_date=(TODAY - timedelta(days=10)).isoformat(),
+        end_date=(TODAY + timedelta(days=10)).isoformat(),
+    )
+    template.id = CampaignId(1)
+    template.launch()
+    template.daily = Counter(TODAY, Money.of(Decimal("50")))
+    template.monthly = Counter(Period.MONTH.containing(NOW, brand.timezone), Money.of(50))
+    template.refresh(brand, NOW, Cause.SPEND, "test")
+    fields = mappers.campaign_fields(template)
+    models.Campaign.objects.bulk_create(
+        [models.Campaign(brand_id=brand.id, **{**fields, "name": f"c{i}"}) for i in range(n)],
+        batch_size=500,
+    )
+
+
+def _make_due(sweep: str) -> None:
+    ids = list(models.Campaign.objects.order_by("pk").values_list("pk", flat=True)[:DUE])
+    rows = models.Campaign.objects.filter(pk__in=ids)
+    if sweep in DUE_COLUMN:
+        rows.update(**{DUE_COLUMN[sweep]: NOW - timedelta(minutes=1)})
+    else:
+        rows.update(daily_spend=Decimal("100"))
+
+
+def _queries(n: int, django_uow: Callable[[], Any]) -> dict[str, int]:
+    _load(n)
+    counts: dict[str, int] = {}
+    for name, sweep in SWEEPS.items():
+        for due in (False, True):
+            if due:
+                _make_due(name)
+            with CaptureQueriesContext(connection) as captured:
+                result = sweep(django_uow)(SweepCommand(NOW))
+            assert result.checked == (DUE if due else 0), (name, due, result)
+            counts[f"{name} {'due' if due else 'idle'}"] = len(captured)
+    ids = list(models.Campaign.objects.order_by("-pk").values_list("pk", flat=True))
+    events = [
+        {"campaign_id": ids[i], "amount": "0.5", "key": f"k{i}", "occurred_at": NOW.isoformat()}
+        for i in range(SPEND_BATCH)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        result = RecordSpend(django_uow, _Clock())(RecordSpendCommand(events=events))
+    assert result.recorded == SPEND_BATCH
+    counts["spend batch"] = len(captured)
+    return counts
+
+
+@pytest.fixture
+def counts_at(django_uow: Callable[[], Any]) -> Callable[[int], dict[str, int]]:
+    def count(n: int) -> dict[str, int]:
+        models.Alert.objects.all().delete()
+        models.StatusChange.objects.all().delete()
+        models.SpendEntry.objects.all().delete()
+        models.Campaign.objects.all().delete()
+        models.Brand.objects.all().delete()
+        return _queries(n, django_uow)
+
+    return count
+
+
+def test_sweeps_and_spend_batches_query_the_same_for_100_and_2000_campaigns(
+    counts_at: Callable[[int], dict[str, int]],
+) -> None:
+    small = counts_at(100)
+    large = counts_at(2000)
+    assert small == large
+    # Nothing due costs a handful of index probes.
+    assert all(small[f"{name} idle"] <= 8 for name in SWEEPS), small
