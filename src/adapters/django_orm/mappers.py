@@ -4,7 +4,7 @@ gives the column values of an entity, for inserts and updates."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -134,6 +134,31 @@ def campaign_to_domain(row: models.Campaign, windows: Iterable[models.Window]) -
     )
 
 
+def campaign_from_values(
+    values: dict[str, Any], windows: Iterable[tuple[int, time, time]]
+) -> Campaign:
+    """A campaign from a row read as plain values (CAMPAIGN_READ_COLUMNS) and its windows
+    as (day_of_week, start_time, end_time)."""
+    return Campaign(
+        id=CampaignId(values["id"]),
+        brand_id=BrandId(values["brand_id"]),
+        name=values["name"],
+        daily_budget=money(values["daily_budget"]),
+        monthly_budget=money(values["monthly_budget"]),
+        start_date=values["start_date"],
+        end_date=values["end_date"],
+        state=State(values["state"]),
+        holds=holds_from(values["holds"]),
+        status=Status(values["status"]),
+        daily=counter(values["daily_period"], values["daily_spend"]),
+        monthly=counter(values["monthly_period"], values["monthly_spend"]),
+        windows=tuple(sorted({Window(*w) for w in windows})),
+        reset_due_at=values["reset_due_at"],
+        schedule_due_at=values["schedule_due_at"],
+        flight_due_at=values["flight_due_at"],
+    )
+
+
 # Every column `save` and `save_many` write (windows are written by replace_windows only).
 CAMPAIGN_COLUMNS = (
     "name",
@@ -152,6 +177,9 @@ CAMPAIGN_COLUMNS = (
     "schedule_due_at",
     "flight_due_at",
 )
+
+
+CAMPAIGN_READ_COLUMNS = ("id", "brand_id", *CAMPAIGN_COLUMNS)
 
 
 def campaign_fields(campaign: Campaign) -> dict[str, Any]:
@@ -199,16 +227,20 @@ def ledger_to_domain(row: models.SpendEntry) -> LedgerEntry:
     )
 
 
+def ledger_fields(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "campaign_id": entry.campaign_id,
+        "key": entry.key,
+        "amount": entry.amount.amount,
+        "occurred_at": entry.occurred_at,
+        "recorded_at": entry.recorded_at,
+        "description": entry.description,
+        "actor": entry.actor,
+    }
+
+
 def ledger_row(entry: LedgerEntry) -> models.SpendEntry:
-    return models.SpendEntry(
-        campaign_id=entry.campaign_id,
-        key=entry.key,
-        amount=entry.amount.amount,
-        occurred_at=entry.occurred_at,
-        recorded_at=entry.recorded_at,
-        description=entry.description,
-        actor=entry.actor,
-    )
+    return models.SpendEntry(**ledger_fields(entry))
 
 
 def audit_to_domain(row: models.StatusChange) -> AuditEntry:
@@ -223,16 +255,20 @@ def audit_to_domain(row: models.StatusChange) -> AuditEntry:
     )
 
 
+def audit_fields(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "campaign_id": entry.campaign_id,
+        "from_status": None if entry.from_status is None else entry.from_status.value,
+        "to_status": entry.to_status.value,
+        "holds": holds_to(entry.holds),
+        "cause": entry.cause.value,
+        "actor": entry.actor,
+        "at": entry.at,
+    }
+
+
 def audit_row(entry: AuditEntry) -> models.StatusChange:
-    return models.StatusChange(
-        campaign_id=entry.campaign_id,
-        from_status=None if entry.from_status is None else entry.from_status.value,
-        to_status=entry.to_status.value,
-        holds=holds_to(entry.holds),
-        cause=entry.cause.value,
-        actor=entry.actor,
-        at=entry.at,
-    )
+    return models.StatusChange(**audit_fields(entry))
 
 
 def alert_key_fields(key: AlertKey) -> dict[str, Any]:

@@ -9,7 +9,7 @@ transaction, which holds the database's write lock from its first statement."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
@@ -57,57 +57,101 @@ def _integrity_as_conflict(
         raise error from None
 
 
+def _bound_cursor(using: str) -> Any:
+    """On PostgreSQL, a cursor that sends parameters apart from the statement (psycopg's
+    server-side binding): a handful of array parameters instead of tens of thousands of
+    literals quoted in Python. Wrapped like Django's own, so its queries are logged and
+    counted the same way."""
+    import psycopg
+
+    connection = connections[using]
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+def _sqlite_value(value: Any) -> Any:
+    """A value as Django stores it in SQLite: naive UTC datetimes, ISO dates, decimals as
+    text (what get_db_prep_save gives, without its per-value overhead)."""
+    if isinstance(value, datetime):
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    if isinstance(value, date | Decimal):
+        return str(value)
+    return value
+
+
+def _columns(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    meta = model._meta
+    return [cast("Field[Any, Any]", meta.get_field(n)) for n in names]
+
+
 def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[str, Any]]]) -> int:
     """Write each (pk, column values) row; every row sets the same columns. One statement
-    per chunk: UPDATE ... FROM (VALUES ...) on PostgreSQL, a prepared statement executed
-    for many rows elsewhere (Django's bulk_update builds a CASE per column and row, which
-    costs more to plan than to run). Returns the number of rows found."""
+    per chunk: on PostgreSQL UPDATE ... FROM unnest(one array per column); elsewhere one
+    prepared statement executed for every row (Django's bulk_update builds a CASE per
+    column and row, which costs more to plan than to run). Returns the rows found."""
     rows = list({pk_value: (pk_value, row) for pk_value, row in rows}.values())
     if not rows:
         return 0
     connection = connections[using]
-    meta = model._meta
+    quote = connection.ops.quote_name
     names = list(rows[0][1])
-    fields = [cast("Field[Any, Any]", meta.get_field(n)) for n in names]
-    table = connection.ops.quote_name(meta.db_table)
-    pk = connection.ops.quote_name(meta.pk.column)
-    columns = [connection.ops.quote_name(f.column) for f in fields]
-
-    def values(pk_value: int, row: dict[str, Any]) -> list[Any]:
-        prepped = [
-            f.get_db_prep_save(row[n], connection) for f, n in zip(fields, names, strict=True)
-        ]
-        return [pk_value, *prepped]
-
+    fields = _columns(model, names)
+    table = quote(model._meta.db_table)
+    columns = [quote(f.column) for f in fields]
     found = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            types = [f.db_type(connection) for f in fields]
-            assignments = ", ".join(
-                f"{c} = v.c{i}::{t}" for i, (c, t) in enumerate(zip(columns, types, strict=True))
-            )
-            aliases = ", ".join(f"c{i}" for i in range(len(columns)))
-            row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    if connection.vendor == "postgresql":
+        types = [f.db_type(connection) for f in fields]
+        assignments = ", ".join(f"{c} = v.c{i}" for i, c in enumerate(columns))
+        aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+        arrays = ", ".join(["%s::bigint[]", *(f"%s::{t}[]" for t in types)])
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v(id, {aliases}) "
+            f"WHERE {table}.id = v.id"
+        )
+        with _bound_cursor(using) as cursor:
             for start in range(0, len(rows), _BULK_WRITE):
                 chunk = rows[start : start + _BULK_WRITE]
-                params = [p for pk_value, row in chunk for p in values(pk_value, row)]
-                cursor.execute(
-                    f"UPDATE {table} SET {assignments} FROM (VALUES "
-                    + ", ".join([row_sql] * len(chunk))
-                    + f") AS v(id, {aliases}) WHERE {table}.{pk} = v.id::bigint",
-                    params,
-                )
+                params = [[pk_value for pk_value, _ in chunk]]
+                params += [[row[n] for _, row in chunk] for n in names]
+                cursor.execute(sql, params)
                 found += cursor.rowcount
-        else:
-            assignments = ", ".join(f"{c} = %s" for c in columns)
-            sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
-            params_many = []
-            for pk_value, row in rows:
-                pk_first = values(pk_value, row)
-                params_many.append([*pk_first[1:], pk_first[0]])
-            cursor.executemany(sql, params_many)
-            found = cursor.rowcount
+        return found
+    assignments = ", ".join(f"{c} = %s" for c in columns)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"
+    params_many = [[*(_sqlite_value(row[n]) for n in names), pk_value] for pk_value, row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params_many)
+        found = int(cursor.rowcount)
     return found
+
+
+def _bulk_insert(using: str, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (all with the same columns) in one statement per chunk: INSERT ...
+    SELECT FROM unnest(one array per column) on PostgreSQL, a prepared statement executed
+    for every row elsewhere."""
+    if not rows:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    names = list(rows[0])
+    fields = _columns(model, names)
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+        with _bound_cursor(using) as cursor:
+            for start in range(0, len(rows), _BULK_WRITE):
+                chunk = rows[start : start + _BULK_WRITE]
+                cursor.execute(sql, [[row[n] for row in chunk] for n in names])
+        return
+    placeholders = ", ".join(["%s"] * len(names))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[_sqlite_value(row[n]) for n in names] for row in rows])
 
 
 class DjangoBrandRepository:
@@ -228,14 +272,21 @@ class DjangoCampaignRepository:
     def _rows(self) -> QuerySet[models.Campaign]:
         return models.Campaign.objects.using(self._using)
 
-    def _with_windows(self, rows: Iterable[models.Campaign]) -> list[Campaign]:
-        rows = list(rows)
-        windows: dict[int, list[models.Window]] = {r.pk: [] for r in rows}
-        if rows:
-            for w in models.Window.objects.using(self._using).filter(campaign_id__in=list(windows)):
-                windows[w.campaign_id].append(w)
-        self._read_names.update((r.pk, r.name) for r in rows)
-        return [mappers.campaign_to_domain(r, windows[r.pk]) for r in rows]
+    def _with_windows(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
+        # Plain values, not model instances: a sweep chunk or a spend batch reads a
+        # thousand rows, and building models costs more than the query.
+        found = list(rows.values(*mappers.CAMPAIGN_READ_COLUMNS))
+        windows: dict[int, list[tuple[Any, ...]]] = {r["id"]: [] for r in found}
+        if found:
+            for w in (
+                models.Window.objects.using(self._using)
+                .filter(campaign_id__in=list(windows))
+                .order_by()
+                .values_list("campaign_id", "day_of_week", "start_time", "end_time")
+            ):
+                windows[w[0]].append(w[1:])
+        self._read_names.update((r["id"], r["name"]) for r in found)
+        return [mappers.campaign_from_values(r, windows[r["id"]]) for r in found]
 
     def _locked(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
         # Only the campaign rows are locked, never a joined brand (brands are locked first,
@@ -400,11 +451,11 @@ class DjangoSpendLedger:
     def append(self, entries: Sequence[LedgerEntry]) -> None:
         if not entries:
             return
-        rows = [mappers.ledger_row(e) for e in entries]
+        rows = [mappers.ledger_fields(e) for e in entries]
         # The unique (campaign, key) index decides; the look-up runs only to explain a clash.
         _integrity_as_conflict(
             self._using,
-            lambda: self._rows().bulk_create(rows, batch_size=_BULK_WRITE),
+            lambda: _bulk_insert(self._using, models.SpendEntry, rows),
             lambda: self._duplicate(entries),
         )
 
@@ -440,10 +491,7 @@ class DjangoAuditLog:
         self._using = using
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
-        if entries:
-            models.StatusChange.objects.using(self._using).bulk_create(
-                [mappers.audit_row(e) for e in entries], batch_size=_BULK_WRITE
-            )
+        _bulk_insert(self._using, models.StatusChange, [mappers.audit_fields(e) for e in entries])
 
     def for_campaign(self, campaign_id: CampaignId) -> list[AuditEntry]:
         rows = models.StatusChange.objects.using(self._using).filter(campaign_id=campaign_id)
