@@ -126,7 +126,11 @@ class Broker:
     def clean_up(self) -> None:
         if self.kind == "redis":
             with self.connection() as conn:
-                conn.default_channel.client.delete(self.queue, f"_kombu.binding.{self.queue}")
+                conn.default_channel.client.delete(
+                    self.queue,
+                    f"_kombu.binding.{self.queue}",
+                    f"_kombu.binding_permanent.{self.queue}",
+                )
 
 
 @pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.redis)])
