@@ -152,7 +152,8 @@ def campaign_from_values(
         status=Status(values["status"]),
         daily=counter(values["daily_period"], values["daily_spend"]),
         monthly=counter(values["monthly_period"], values["monthly_spend"]),
-        windows=tuple(sorted({Window(*w) for w in windows})),
+        # Sorted as plain tuples (the same order as Window's), which is much cheaper.
+        windows=tuple(Window(*w) for w in sorted(set(windows))),
         reset_due_at=values["reset_due_at"],
         schedule_due_at=values["schedule_due_at"],
         flight_due_at=values["flight_due_at"],
@@ -224,6 +225,18 @@ def ledger_to_domain(row: models.SpendEntry) -> LedgerEntry:
         recorded_at=row.recorded_at,
         description=row.description,
         actor=row.actor,
+    )
+
+
+def ledger_from_values(values: dict[str, Any]) -> LedgerEntry:
+    return LedgerEntry(
+        campaign_id=CampaignId(values["campaign_id"]),
+        key=values["key"],
+        amount=money(values["amount"]),
+        occurred_at=values["occurred_at"],
+        recorded_at=values["recorded_at"],
+        description=values["description"],
+        actor=values["actor"],
     )
 
 

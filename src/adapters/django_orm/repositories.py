@@ -154,6 +154,18 @@ def _bulk_insert(using: str, model: type[Model], rows: Sequence[dict[str, Any]])
         cursor.executemany(sql, [[_sqlite_value(row[n]) for n in names] for row in rows])
 
 
+M = TypeVar("M", bound=Model)
+
+
+def _with_ids(rows: QuerySet[M], ids: Collection[int]) -> QuerySet[M]:
+    """`rows` whose id is among `ids`. On PostgreSQL one array parameter (id = ANY(...))
+    instead of an IN list of a thousand parameters, which Django compiles one by one."""
+    if connections[rows.db].vendor != "postgresql":
+        return rows.filter(pk__in=list(ids))
+    table = connections[rows.db].ops.quote_name(rows.model._meta.db_table)
+    return rows.extra(where=[f"{table}.id = ANY(%s)"], params=[list(ids)])
+
+
 class DjangoBrandRepository:
     def __init__(self, using: str) -> None:
         self._using = using
@@ -278,11 +290,13 @@ class DjangoCampaignRepository:
         found = list(rows.values(*mappers.CAMPAIGN_READ_COLUMNS))
         windows: dict[int, list[tuple[Any, ...]]] = {r["id"]: [] for r in found}
         if found:
-            for w in (
-                models.Window.objects.using(self._using)
-                .filter(campaign_id__in=list(windows))
-                .order_by()
-                .values_list("campaign_id", "day_of_week", "start_time", "end_time")
+            table = models.Window.objects.using(self._using)
+            if connections[self._using].vendor == "postgresql":
+                selected = table.extra(where=["campaign_id = ANY(%s)"], params=[list(windows)])
+            else:
+                selected = table.filter(campaign_id__in=list(windows))
+            for w in selected.order_by().values_list(
+                "campaign_id", "day_of_week", "start_time", "end_time"
             ):
                 windows[w[0]].append(w[1:])
         self._read_names.update((r["id"], r["name"]) for r in found)
@@ -332,13 +346,13 @@ class DjangoCampaignRepository:
         return found[0] if found else None
 
     def brand_of(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, BrandId]:
-        pairs = self._rows().filter(pk__in=list(campaign_ids)).values_list("pk", "brand_id")
+        pairs = _with_ids(self._rows(), campaign_ids).order_by().values_list("pk", "brand_id")
         return {CampaignId(pk): BrandId(brand_id) for pk, brand_id in pairs}
 
     def lock(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, Campaign]:
         if not campaign_ids:
             return {}
-        found = self._locked(self._rows().filter(pk__in=list(campaign_ids)))
+        found = self._locked(_with_ids(self._rows(), campaign_ids))
         return {c.id: c for c in found}
 
     def lock_brand(self, brand_id: BrandId) -> list[Campaign]:
@@ -402,6 +416,17 @@ class DjangoCampaignRepository:
         return self._with_windows(self._rows().filter(pk__gt=after).order_by("pk")[:limit])
 
 
+_LEDGER_COLUMNS = (
+    "campaign_id",
+    "key",
+    "amount",
+    "occurred_at",
+    "recorded_at",
+    "description",
+    "actor",
+)
+
+
 class DjangoSpendLedger:
     def __init__(self, using: str) -> None:
         self._using = using
@@ -425,13 +450,22 @@ class DjangoSpendLedger:
         quote = connection.ops.quote_name
         pair = f"({quote('campaign_id')}, {quote('key')})"
         found: dict[tuple[CampaignId, str], LedgerEntry] = {}
+        if connection.vendor == "postgresql":
+            # Two array parameters, however many slots: the unique index is probed per slot.
+            where = f"{pair} IN (SELECT * FROM unnest(%s::bigint[], %s::varchar[]))"
+            params: list[Any] = [[c for c, _ in wanted], [k for _, k in wanted]]
+            rows = self._rows().extra(where=[where], params=params).order_by()
+            for row in rows.values(*_LEDGER_COLUMNS):
+                entry = mappers.ledger_from_values(row)
+                found[(entry.campaign_id, entry.key)] = entry
+            return found
         # A row-value IN list probes the (campaign, key) unique index once per slot.
         for start in range(0, len(wanted), _BULK_WRITE):
             chunk = wanted[start : start + _BULK_WRITE]
             where = f"{pair} IN ({', '.join(['(%s, %s)'] * len(chunk))})"
             params = [p for slot in chunk for p in slot]
-            for row in self._rows().extra(where=[where], params=params).order_by():
-                entry = mappers.ledger_to_domain(row)
+            for row in self._rows().extra(where=[where], params=params).values(*_LEDGER_COLUMNS):
+                entry = mappers.ledger_from_values(row)
                 found[(entry.campaign_id, entry.key)] = entry
         return found
 
