@@ -11,7 +11,7 @@ import attrs
 
 from core.entities import SYSTEM, Brand, BrandId, Campaign, CampaignId, Cause, Hold, Refresh, Status
 from core.entities.time import require_aware
-from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.ports import Sweep, UnitOfWork, UnitOfWorkFactory
 
 
 @attrs.frozen
@@ -142,3 +142,27 @@ def sweep_in_chunks(
             refreshes = refresh_and_save(uow, batch, brands, now, cause)
             uow.commit()
         tally.count(refreshes)
+
+
+class DueSweep:
+    """A periodic use case that refreshes the campaigns due for one `Sweep`."""
+
+    sweep: Sweep
+    cause: Cause
+
+    def __init__(self, uow: UnitOfWorkFactory, chunk_size: int = 1000) -> None:
+        self._uow = uow
+        self._chunk = chunk_size
+
+    def __call__(self, command: SweepCommand) -> SweepResult:
+        now = command.now
+        tally = Tallier()
+        sweep_in_chunks(
+            self._uow,
+            lambda uow, limit: uow.campaigns.due(self.sweep, now, limit),
+            now,
+            self.cause,
+            self._chunk,
+            tally,
+        )
+        return tally.result()

@@ -241,58 +241,54 @@ class CampaignActionCommand:
     actor: str = SYSTEM
 
 
-class LaunchCampaign:
+class _CampaignAction:
+    """An operator action on one campaign: lock, act, recompute, audit."""
+
+    cause: Cause
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def _act(self, campaign: Campaign) -> None:
+        raise NotImplementedError
+
+    def __call__(self, command: CampaignActionCommand) -> Campaign:
+        return _change(
+            self._uow,
+            self._clock,
+            command.campaign_id,
+            self.cause,
+            command.actor,
+            lambda _uow, c: self._act(c),
+        )
+
+
+class LaunchCampaign(_CampaignAction):
     """Move a draft to enabled; it runs as soon as nothing holds it. Raises Conflict
     (`state`) if it is not a draft, NotFound (`campaign_id`)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    cause = Cause.LAUNCH
 
-    def __call__(self, command: CampaignActionCommand) -> Campaign:
-        return _change(
-            self._uow,
-            self._clock,
-            command.campaign_id,
-            Cause.LAUNCH,
-            command.actor,
-            lambda _uow, c: c.launch(),
-        )
+    def _act(self, campaign: Campaign) -> None:
+        campaign.launch()
 
 
-class PauseCampaign:
+class PauseCampaign(_CampaignAction):
     """The operator stops a campaign; nothing automatic ever resumes it. Pausing a paused
     campaign changes nothing. Raises Conflict (`state`) for a draft, NotFound."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    cause = Cause.PAUSE
 
-    def __call__(self, command: CampaignActionCommand) -> Campaign:
-        return _change(
-            self._uow,
-            self._clock,
-            command.campaign_id,
-            Cause.PAUSE,
-            command.actor,
-            lambda _uow, c: c.pause(),
-        )
+    def _act(self, campaign: Campaign) -> None:
+        campaign.pause()
 
 
-class ResumeCampaign:
+class ResumeCampaign(_CampaignAction):
     """Undo an operator pause; the campaign runs again unless something holds it. Raises
     Conflict (`state`) for a draft, NotFound."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    cause = Cause.RESUME
 
-    def __call__(self, command: CampaignActionCommand) -> Campaign:
-        return _change(
-            self._uow,
-            self._clock,
-            command.campaign_id,
-            Cause.RESUME,
-            command.actor,
-            lambda _uow, c: c.resume(),
-        )
+    def _act(self, campaign: Campaign) -> None:
+        campaign.resume()
