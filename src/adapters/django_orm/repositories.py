@@ -260,19 +260,11 @@ _DUE_COLUMN = {
 }
 
 
-def _brand_exhausted_unheld() -> Q:
-    """Campaigns of a brand whose stored counter is at or over the brand's budget that lack
-    the brand hold. A stale brand counter counts as zero in the core, so this may pick too
-    many rows, never too few (budgets are positive)."""
-    q = Q()
-    for period in ("daily", "monthly"):
-        q |= Q(
-            **{
-                f"brand__{period}_budget__isnull": False,
-                f"brand__{period}_spend__gte": F(f"brand__{period}_budget"),
-            }
-        ) & ~models.with_hold(f"BRAND_{period.upper()}_BUDGET")
-    return q
+def _brand_exhausted(period: str) -> Q:
+    """Brands whose stored `period` ("daily", "monthly") counter is at or over the brand's
+    budget. A stale brand counter counts as zero in the core, so this may pick too many,
+    never too few (budgets are positive)."""
+    return Q(**{f"{period}_budget__isnull": False, f"{period}_spend__gte": F(f"{period}_budget")})
 
 
 class DjangoCampaignRepository:
@@ -405,11 +397,15 @@ class DjangoCampaignRepository:
             selected = self._rows().filter(q, pk__gt=after).order_by("pk")
             return set(selected.values_list("pk", flat=True)[:limit])
 
-        ids = (
-            branch(models.campaign_budget_out_of_line())
-            | branch(models.brand_budget_held())
-            | branch(_brand_exhausted_unheld())
-        )
+        ids = branch(models.campaign_budget_out_of_line()) | branch(models.brand_budget_held())
+        # The brands over budget first (a small table), then their campaigns through the
+        # brand index: joining from the campaigns' side walks every campaign.
+        brands = models.Brand.objects.using(self._using)
+        for period in ("daily", "monthly"):
+            exhausted = list(brands.filter(_brand_exhausted(period)).values_list("pk", flat=True))
+            if exhausted:
+                hold = f"BRAND_{period.upper()}_BUDGET"
+                ids |= branch(Q(brand_id__in=exhausted) & ~models.with_hold(hold))
         return [CampaignId(pk) for pk in sorted(ids)[:limit]]
 
     def page(self, after: CampaignId, limit: int) -> list[Campaign]:
