@@ -131,7 +131,8 @@ def ingest_celery(n: int, runs: int) -> tuple[list[float], float]:
             "--without-heartbeat",
             "-l",
             "warning",
-        ]
+        ],
+        stdout=subprocess.DEVNULL,  # its banner would spoil --json
     )
     try:
         record_spend.apply_async(kwargs={"events": _events(n, f"warm-c-{time.time_ns()}")}).get(
