@@ -9,7 +9,7 @@ from datetime import date, datetime
 import attrs
 
 from core.entities.money import Money
-from core.entities.time import day_end, local_date, month_end, month_of
+from core.entities.time import day_end, local_date, month_end
 
 
 class Hold(enum.StrEnum):
@@ -79,7 +79,7 @@ class Period(enum.StrEnum):
     def containing(self, instant: datetime, tz: str) -> date:
         """The period (named by its first local day) that contains `instant`."""
         day = local_date(instant, tz)
-        return day if self is Period.DAY else month_of(day)
+        return day if self is Period.DAY else day.replace(day=1)
 
     def end(self, period: date, tz: str) -> datetime:
         return day_end(period, tz) if self is Period.DAY else month_end(period, tz)

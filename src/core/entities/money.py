@@ -16,9 +16,22 @@ MAX_AMOUNT = Decimal("999999999999")  # fits DECIMAL(18, 6) columns with room fo
 MoneyInput = Decimal | int | str
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=False)
 class Money:
     amount: Decimal
+
+    # Written out rather than generated: spend is compared with budgets for every event.
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= other.amount
 
     @classmethod
     def zero(cls) -> Self:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 import attrs
 
@@ -153,6 +154,7 @@ def _edges_on(windows: tuple[Window, ...], day: date) -> set[time]:
     return edges
 
 
+@lru_cache(maxsize=65536)
 def _edge_instants(day: date, edge: time, tz: str) -> tuple[datetime, ...]:
     """Every UTC instant at which the wall clock reaches `edge` on `day`: one, two in a
     repeated hour (both readings are edges), or the jump instant in a gap."""

@@ -88,6 +88,7 @@ def local(instant: datetime, tz: str) -> datetime:
     return instant.astimezone(zone(tz))
 
 
+@lru_cache(maxsize=4096)
 def local_date(instant: datetime, tz: str) -> date:
     return local(instant, tz).date()
 
