@@ -131,7 +131,7 @@ class Brand:
 
     def record(self, amount: Money, occurred_at: datetime, now: datetime) -> None:
         """Add an accepted spend to the counters of the current periods it falls in."""
-        self.roll(now)
+        self.daily, self.monthly, _ = roll_counters(self.daily, self.monthly, now, self.timezone)
         self.daily, self.monthly = add_to_counters(
             self.daily, self.monthly, amount, occurred_at, self.timezone
         )

@@ -217,7 +217,8 @@ class _Batch:
         uow.brands.save_many([brands[b] for b in sorted(brands)])
         for brand_id, brand in brands.items():
             if _brand_flags(brand, now) != _brand_flags_from(before[brand_id], brand):
-                others = uow.campaigns.lock_brand(brand_id)
+                # The touched campaigns were refreshed above with this brand already.
+                others = [c for c in uow.campaigns.lock_brand(brand_id) if c.id not in by_campaign]
                 refreshes += refresh_and_save(
                     uow, others, {brand_id: brand}, now, Cause.SPEND, self.actor
                 )
