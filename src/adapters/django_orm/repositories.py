@@ -430,12 +430,6 @@ class DjangoSpendLedger:
     def _rows(self) -> QuerySet[models.SpendEntry]:
         return models.SpendEntry.objects.using(self._using)
 
-    def find(self, campaign_id: CampaignId, keys: Collection[str]) -> dict[str, LedgerEntry]:
-        if not keys:
-            return {}
-        rows = self._rows().filter(campaign_id=campaign_id, key__in=list(keys))
-        return {r.key: mappers.ledger_to_domain(r) for r in rows}
-
     def find_many(
         self, slots: Collection[tuple[CampaignId, str]]
     ) -> dict[tuple[CampaignId, str], LedgerEntry]:

@@ -218,9 +218,6 @@ class InMemorySpendLedger:
     def __init__(self, state: _State) -> None:
         self._s = state
 
-    def find(self, campaign_id: CampaignId, keys: Collection[str]) -> dict[str, LedgerEntry]:
-        return {k: e for k in keys if (e := self._s.ledger.get((campaign_id, k))) is not None}
-
     def find_many(
         self, slots: Collection[tuple[CampaignId, str]]
     ) -> dict[tuple[CampaignId, str], LedgerEntry]:

@@ -122,10 +122,6 @@ class CampaignRepository(Protocol):
 
 
 class SpendLedger(Protocol):
-    def find(self, campaign_id: CampaignId, keys: Collection[str]) -> dict[str, LedgerEntry]:
-        """Entries already recorded for the campaign under any of `keys`."""
-        ...
-
     def find_many(
         self, slots: Collection[tuple[CampaignId, str]]
     ) -> dict[tuple[CampaignId, str], LedgerEntry]:
