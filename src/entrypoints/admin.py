@@ -44,7 +44,6 @@ from core.use_cases.brands import CreateBrandCommand, UpdateBrandCommand
 from core.use_cases.campaigns import (
     CampaignActionCommand,
     CreateCampaignCommand,
-    ReplaceScheduleCommand,
     UpdateCampaignCommand,
 )
 from entrypoints.container import get_container
@@ -371,7 +370,7 @@ class WindowFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
 
 class WindowInline(admin.TabularInline):  # type: ignore[type-arg]
     """Dayparting windows in the brand's wall-clock time. Saved as one schedule through
-    ReplaceSchedule (or with the new campaign through CreateCampaign)."""
+    UpdateCampaign, with the other changes (or with a new campaign through CreateCampaign)."""
 
     model = models.Window
     form = WindowForm
@@ -522,16 +521,14 @@ class CampaignAdmin(UseCaseAdmin):
                 form.instance.pk = campaign.id
                 return
             campaign_id = form.instance.pk
-            changes = {f: data[f] for f in form.changed_data if f in EDITABLE_CAMPAIGN_FIELDS}
+            changes: dict[str, Any] = {
+                f: data[f] for f in form.changed_data if f in EDITABLE_CAMPAIGN_FIELDS
+            }
+            if windows is not None and windows.has_changed():
+                changes["windows"] = windows.windows()
             if changes:
                 container.update_campaign()(
                     UpdateCampaignCommand(campaign_id=campaign_id, actor=actor, **changes)
-                )
-            if windows is not None and windows.has_changed():
-                container.replace_schedule()(
-                    ReplaceScheduleCommand(
-                        campaign_id=campaign_id, windows=windows.windows(), actor=actor
-                    )
                 )
         except DomainError as error:
             raise Rejected(error.errors) from None

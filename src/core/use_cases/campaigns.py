@@ -142,7 +142,8 @@ def _change(
 
 @attrs.frozen
 class UpdateCampaignCommand:
-    """Fields left UNSET stay as they are; `end_date=None` removes the end date."""
+    """Fields left UNSET stay as they are; `end_date=None` removes the end date; `windows`,
+    when given, becomes the whole schedule (as ReplaceSchedule, in the same transaction)."""
 
     campaign_id: object
     name: object = UNSET
@@ -150,6 +151,7 @@ class UpdateCampaignCommand:
     monthly_budget: object = UNSET
     start_date: object = UNSET
     end_date: object = UNSET
+    windows: object = UNSET
     actor: str = SYSTEM
 
 
@@ -164,15 +166,18 @@ class UpdateCampaign:
 
     def __call__(self, command: UpdateCampaignCommand) -> Campaign:
         changes = _parse_campaign_changes(command)
+        windows = changes.pop("windows", None)
 
         def apply(uow: UnitOfWork, campaign: Campaign) -> None:
             for field, value in changes.items():
                 setattr(campaign, field, value)
             check_flight(campaign.start_date, campaign.end_date)
+            if windows is not None:
+                campaign.replace_windows(windows)
+                uow.campaigns.replace_windows(campaign.id, campaign.windows)
 
-        return _change(
-            self._uow, self._clock, command.campaign_id, Cause.EDIT, command.actor, apply
-        )
+        cause = Cause.SCHEDULE if windows is not None and not changes else Cause.EDIT
+        return _change(self._uow, self._clock, command.campaign_id, cause, command.actor, apply)
 
 
 def _parse_campaign_changes(command: UpdateCampaignCommand) -> dict[str, Any]:
@@ -200,6 +205,14 @@ def _parse_campaign_changes(command: UpdateCampaignCommand) -> dict[str, Any]:
                 changes["end_date"] = parse_date(command.end_date, "end_date")
             except InvalidInput as error:
                 errors.absorb(error)
+    if command.windows is not UNSET:
+        if isinstance(command.windows, Iterable) and not isinstance(command.windows, str | bytes):
+            try:
+                changes["windows"] = parse_windows(command.windows)
+            except InvalidInput as error:
+                errors.absorb(error)
+        else:
+            errors.add("windows", "must be a list of windows")
     errors.raise_if_any()
     start, end = changes.get("start_date"), changes.get("end_date")
     if isinstance(start, date) and isinstance(end, date):
