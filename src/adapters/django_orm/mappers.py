@@ -3,6 +3,7 @@ gives the column values of an entity, for inserts and updates."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, time
 from decimal import Decimal
@@ -53,11 +54,20 @@ def counter_columns(value: Counter) -> tuple[date | None, Decimal]:
     return value.period, value.spend.amount
 
 
+@functools.lru_cache(maxsize=512)
 def holds_from(text: str) -> frozenset[Hold]:
+    # Cached: a few dozen distinct sets of holds cover every campaign.
     return frozenset(Hold(name) for name in models.holds_names(text))
 
 
 def holds_to(holds: Iterable[Hold]) -> str:
+    if isinstance(holds, frozenset):
+        return _holds_text(holds)
+    return models.holds_text(h.value for h in holds)
+
+
+@functools.lru_cache(maxsize=512)
+def _holds_text(holds: frozenset[Hold]) -> str:
     return models.holds_text(h.value for h in holds)
 
 

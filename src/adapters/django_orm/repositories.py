@@ -8,6 +8,7 @@ transaction, which holds the database's write lock from its first statement."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -107,15 +108,18 @@ def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[
         assignments = ", ".join(f"{c} = v.c{i}" for i, c in enumerate(columns))
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
         arrays = ", ".join(["%s::bigint[]", *(f"%s::{t}[]" for t in types)])
+        # The second id array lets the planner find the rows through the primary key;
+        # joined on v.id alone it hashes a scan of the whole table.
         sql = (
             f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v(id, {aliases}) "
-            f"WHERE {table}.id = v.id"
+            f"WHERE {table}.id = v.id AND {table}.id = ANY(%s::bigint[])"
         )
         with _bound_cursor(using) as cursor:
             for start in range(0, len(rows), _BULK_WRITE):
                 chunk = rows[start : start + _BULK_WRITE]
                 params = [[pk_value for pk_value, _ in chunk]]
                 params += [[row[n] for _, row in chunk] for n in names]
+                params.append(params[0])
                 cursor.execute(sql, params)
                 found += cursor.rowcount
         return found
@@ -272,6 +276,9 @@ class DjangoCampaignRepository:
         self._using = using
         # As for brands: saving under the name read in this unit of work cannot clash.
         self._read_names: dict[int, str] = {}
+        # Each campaign's columns as last read or written in this unit of work: save_many
+        # writes only what changed (a spend batch moves the counters and little else).
+        self._stored: dict[int, dict[str, Any]] = {}
 
     def _rows(self) -> QuerySet[models.Campaign]:
         return models.Campaign.objects.using(self._using)
@@ -292,6 +299,7 @@ class DjangoCampaignRepository:
             ):
                 windows[w[0]].append(w[1:])
         self._read_names.update((r["id"], r["name"]) for r in found)
+        self._stored.update((r["id"], r) for r in found)
         return [mappers.campaign_from_values(r, windows[r["id"]]) for r in found]
 
     def _locked(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
@@ -364,15 +372,29 @@ class DjangoCampaignRepository:
         if not updated:
             raise KeyError(f"campaign {campaign.id} was never added")
         self._read_names[campaign.id] = campaign.name
+        self._stored[campaign.id] = fields
 
     def save_many(self, campaigns: Sequence[Campaign]) -> None:
         renamed = [c for c in campaigns if self._read_names.get(c.id) != c.name]
         for campaign in renamed:
             self.save(campaign)
-        same = [c for c in campaigns if self._read_names.get(c.id) == c.name]
-        rows = [(int(c.id), mappers.campaign_fields(c)) for c in same]
-        if _bulk_update(self._using, models.Campaign, rows) != len(rows):
-            raise KeyError("a campaign saved in bulk was never added")
+        # Rows grouped by the set of columns that changed: one statement per shape.
+        shapes: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for campaign in campaigns:
+            if self._read_names.get(campaign.id) != campaign.name:
+                continue
+            fields = mappers.campaign_fields(campaign)
+            stored = self._stored.get(campaign.id)
+            if stored is not None:
+                changed = {k: v for k, v in fields.items() if stored[k] != v}
+                stored.update(changed)
+            else:
+                changed = self._stored[campaign.id] = fields
+            if changed:
+                shapes[tuple(changed)].append((int(campaign.id), changed))
+        for rows in shapes.values():
+            if _bulk_update(self._using, models.Campaign, rows) != len(rows):
+                raise KeyError("a campaign saved in bulk was never added")
 
     def replace_windows(self, campaign_id: CampaignId, windows: Iterable[Window]) -> None:
         table = models.Window.objects.using(self._using)
