@@ -114,7 +114,11 @@ class Brand(models.Model):
 
 
 class Campaign(models.Model):
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="campaigns")
+    # No index of its own: the unique (brand, name) index serves look-ups by brand, and
+    # every index costs each update of the row.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="campaigns", db_index=False
+    )
     name = models.CharField(max_length=200)
     daily_budget = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     monthly_budget = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
@@ -194,7 +198,10 @@ class Window(models.Model):
     """One weekly dayparting window, brand-local wall-clock time; end <= start runs past
     midnight into the next day."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="windows")
+    # Looked up through the unique (campaign, day, start, end) index.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="windows", db_index=False
+    )
     day_of_week = models.PositiveSmallIntegerField(help_text="1 = Monday … 7 = Sunday")
     start_time = models.TimeField()
     end_time = models.TimeField()
@@ -219,7 +226,10 @@ class Window(models.Model):
 class SpendEntry(models.Model):
     """The spend ledger: one row per accepted event, never updated."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="ledger_entries")
+    # Looked up through the unique (campaign, key) and (campaign, occurred_at) indexes.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     key = models.CharField(max_length=200)
     amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     occurred_at = models.DateTimeField()
@@ -246,7 +256,10 @@ class SpendEntry(models.Model):
 class StatusChange(models.Model):
     """The audit log: one row per change of a campaign's status."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="status_changes")
+    # Looked up through the (campaign, id) index.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="status_changes", db_index=False
+    )
     from_status = models.CharField(max_length=16, choices=STATUS_CHOICES, null=True, blank=True)
     to_status = models.CharField(max_length=16, choices=STATUS_CHOICES)
     holds = models.CharField(max_length=255, blank=True, default="")
