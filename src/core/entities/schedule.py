@@ -109,6 +109,9 @@ def parse_windows(raw: Iterable[Mapping[str, object]]) -> tuple[Window, ...]:
     return tuple(sorted(set(windows)))
 
 
+# Both cached: a sweep or a spend batch asks at one instant for thousands of campaigns that
+# share a handful of schedules and time zones.
+@lru_cache(maxsize=4096)
 def in_schedule(windows: tuple[Window, ...], instant: datetime, tz: str) -> bool:
     """No windows means unrestricted; otherwise the union of the windows counts."""
     if not windows:
@@ -118,6 +121,7 @@ def in_schedule(windows: tuple[Window, ...], instant: datetime, tz: str) -> bool
     return any(w.covers(weekday, wall.time()) for w in windows)
 
 
+@lru_cache(maxsize=4096)
 def next_schedule_change(windows: tuple[Window, ...], after: datetime, tz: str) -> datetime | None:
     """The earliest instant strictly after `after` at which coverage may change: a window edge
     or a DST jump of the wall clock. It may be a moment where nothing changes (harmless: the
