@@ -293,6 +293,46 @@ def test_unknown_campaigns_are_left_out(uow: UowFactory) -> None:
         assert u.campaigns.lock_brand(BrandId(brand.id + 1000)) == []
 
 
+def test_lock_of_campaigns_takes_each_owning_brand_once(uow: UowFactory) -> None:
+    acme, globex, initech = add_brand(uow, "Acme"), add_brand(uow, "Globex"), add_brand(uow, "I")
+    spring = add_campaign(uow, acme.id, "Spring")
+    autumn = add_campaign(uow, acme.id, "Autumn")
+    winter = add_campaign(uow, globex.id, "Winter")
+    missing = CampaignId(winter.id + 1000)
+    with uow() as u:
+        locked = u.brands.lock_of_campaigns({spring.id, autumn.id, winter.id, missing})
+        assert list(locked) == sorted([acme.id, globex.id])
+        assert locked[acme.id].name == "Acme"
+        assert u.brands.lock_of_campaigns({missing}) == {}
+        assert u.brands.lock_of_campaigns(set()) == {}
+    assert initech.id not in locked
+
+
+def test_saving_again_in_one_unit_of_work_writes_the_latest_values(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    campaign = add_campaign(uow, brand.id)
+    with uow() as u:
+        locked = u.campaigns.lock({campaign.id})[campaign.id]
+        owner = u.brands.lock({brand.id})[brand.id]
+        for amount in ("3", "0", "4"):
+            locked.daily = Counter(TODAY, money(amount))
+            owner.daily = Counter(TODAY, money(amount))
+            u.campaigns.save_many([locked])
+            u.brands.save_many([owner])
+        # A single save in between, then a bulk save back to the value read at first.
+        locked.holds = frozenset({Hold.DAILY_BUDGET})
+        u.campaigns.save(locked)
+        locked.holds = frozenset()
+        u.campaigns.save_many([locked])
+        u.commit()
+    with uow() as u:
+        stored = u.campaigns.get(campaign.id)
+        stored_brand = u.brands.get(brand.id)
+    assert stored is not None and stored_brand is not None
+    assert stored.daily.spend == money("4") and stored.holds == frozenset()
+    assert stored_brand.daily.spend == money("4")
+
+
 def test_saving_a_campaign_never_added_fails(uow: UowFactory) -> None:
     brand = add_brand(uow)
     ghost = attrs.evolve(make_campaign(brand.id), id=CampaignId(10_000))

@@ -75,17 +75,39 @@ def _holds_text(holds: frozenset[Hold]) -> str:
 
 
 def brand_to_domain(row: models.Brand) -> Brand:
+    return brand_from_values({name: getattr(row, name) for name in BRAND_READ_COLUMNS})
+
+
+# Every column `save` and `save_many` write, and with the id what a bulk read selects.
+BRAND_COLUMNS = (
+    "name",
+    "timezone",
+    "currency",
+    "is_active",
+    "daily_budget",
+    "monthly_budget",
+    "daily_spend",
+    "daily_period",
+    "monthly_spend",
+    "monthly_period",
+    "reset_due_at",
+)
+BRAND_READ_COLUMNS = ("id", *BRAND_COLUMNS)
+
+
+def brand_from_values(values: dict[str, Any]) -> Brand:
+    """A brand from a row read as plain values (BRAND_READ_COLUMNS)."""
     return Brand(
-        id=BrandId(row.pk),
-        name=row.name,
-        timezone=row.timezone,
-        currency=row.currency,
-        is_active=row.is_active,
-        daily_budget=optional_money(row.daily_budget),
-        monthly_budget=optional_money(row.monthly_budget),
-        daily=counter(row.daily_period, row.daily_spend),
-        monthly=counter(row.monthly_period, row.monthly_spend),
-        reset_due_at=row.reset_due_at,
+        id=BrandId(values["id"]),
+        name=values["name"],
+        timezone=values["timezone"],
+        currency=values["currency"],
+        is_active=values["is_active"],
+        daily_budget=optional_money(values["daily_budget"]),
+        monthly_budget=optional_money(values["monthly_budget"]),
+        daily=counter(values["daily_period"], values["daily_spend"]),
+        monthly=counter(values["monthly_period"], values["monthly_spend"]),
+        reset_due_at=values["reset_due_at"],
     )
 
 
@@ -144,11 +166,23 @@ def campaign_to_domain(row: models.Campaign, windows: Iterable[models.Window]) -
     )
 
 
-def campaign_from_values(
-    values: dict[str, Any], windows: Iterable[tuple[int, time, time]]
-) -> Campaign:
+@functools.lru_cache(maxsize=4096)
+def windows_from_text(text: str | None) -> tuple[Window, ...]:
+    """Windows read as "day start end" items joined by ";" (None or "" for none), in
+    Window order. Cached: campaigns share a few schedules, and windows are immutable."""
+    if not text:
+        return ()
+    items = set()
+    for item in text.split(";"):
+        day, start, end = item.split(" ")
+        items.add((int(day), time.fromisoformat(start), time.fromisoformat(end)))
+    # Sorted as plain tuples (the same order as Window's), which is much cheaper.
+    return tuple(Window(*w) for w in sorted(items))
+
+
+def campaign_from_values(values: dict[str, Any], windows: str | None) -> Campaign:
     """A campaign from a row read as plain values (CAMPAIGN_READ_COLUMNS) and its windows
-    as (day_of_week, start_time, end_time)."""
+    as text (`windows_from_text`)."""
     return Campaign(
         id=CampaignId(values["id"]),
         brand_id=BrandId(values["brand_id"]),
@@ -162,8 +196,7 @@ def campaign_from_values(
         status=Status(values["status"]),
         daily=counter(values["daily_period"], values["daily_spend"]),
         monthly=counter(values["monthly_period"], values["monthly_spend"]),
-        # Sorted as plain tuples (the same order as Window's), which is much cheaper.
-        windows=tuple(Window(*w) for w in sorted(set(windows))),
+        windows=windows_from_text(windows),
         reset_due_at=values["reset_due_at"],
         schedule_due_at=values["schedule_due_at"],
         flight_due_at=values["flight_due_at"],

@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 
 from django.db import IntegrityError, connections, transaction
 from django.db.models import BigIntegerField, F, Field, Model, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Round
 
 from adapters.django_orm import mappers, models
@@ -170,6 +171,38 @@ def _with_ids(rows: QuerySet[M], ids: Collection[int]) -> QuerySet[M]:
     return rows.extra(where=[f"{table}.id = ANY(%s)"], params=[list(ids)])
 
 
+class _Stored:
+    """Each row's columns as last read or written in one unit of work, so that a bulk save
+    writes only the columns that changed (a spend batch moves counters and little else),
+    one statement per set of changed columns."""
+
+    def __init__(self, using: str, model: type[Model]) -> None:
+        self._using, self._model = using, model
+        self._rows: dict[int, dict[str, Any]] = {}
+
+    def read(self, rows: Iterable[dict[str, Any]]) -> None:
+        self._rows.update((r["id"], r) for r in rows)
+
+    def written(self, pk_value: int, fields: dict[str, Any]) -> None:
+        self._rows[pk_value] = {"id": pk_value, **fields}
+
+    def save_changed(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        shapes: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for pk_value, fields in rows:
+            stored = self._rows.get(pk_value)
+            if stored is None:
+                changed = fields
+                self.written(pk_value, fields)
+            else:
+                changed = {k: v for k, v in fields.items() if stored[k] != v}
+                stored.update(changed)
+            if changed:
+                shapes[tuple(changed)].append((pk_value, changed))
+        for shape in shapes.values():
+            if _bulk_update(self._using, self._model, shape) != len(shape):
+                raise KeyError(f"a {self._model._meta.model_name} saved in bulk was never added")
+
+
 class DjangoBrandRepository:
     def __init__(self, using: str) -> None:
         self._using = using
@@ -177,10 +210,17 @@ class DjangoBrandRepository:
         # with cannot clash (its own row holds that name), which spares the spend path a
         # query and a savepoint.
         self._read_names: dict[int, str] = {}
+        self._stored = _Stored(using, models.Brand)
 
     def _read(self, row: models.Brand) -> Brand:
         self._read_names[row.pk] = row.name
         return mappers.brand_to_domain(row)
+
+    def _read_values(self, rows: QuerySet[models.Brand]) -> dict[BrandId, Brand]:
+        found = list(rows.values(*mappers.BRAND_READ_COLUMNS))
+        self._read_names.update((r["id"], r["name"]) for r in found)
+        self._stored.read(found)
+        return {BrandId(r["id"]): mappers.brand_from_values(r) for r in found}
 
     def _rows(self) -> QuerySet[models.Brand]:
         return models.Brand.objects.using(self._using)
@@ -216,7 +256,22 @@ class DjangoBrandRepository:
         if not brand_ids:
             return {}
         rows = self._rows().select_for_update().filter(pk__in=list(brand_ids)).order_by("pk")
-        return {BrandId(r.pk): self._read(r) for r in rows}
+        return self._read_values(rows)
+
+    def lock_of_campaigns(self, campaign_ids: Collection[CampaignId]) -> dict[BrandId, Brand]:
+        if not campaign_ids:
+            return {}
+        rows = self._rows().select_for_update()
+        if connections[self._using].vendor == "postgresql":
+            quote = connections[self._using].ops.quote_name
+            brands = quote(models.Brand._meta.db_table)
+            campaigns = quote(models.Campaign._meta.db_table)
+            owners = f"{brands}.id IN (SELECT brand_id FROM {campaigns} WHERE id = ANY(%s))"
+            rows = rows.extra(where=[owners], params=[list(campaign_ids)])
+        else:
+            owned = models.Campaign.objects.using(self._using).filter(pk__in=list(campaign_ids))
+            rows = rows.filter(pk__in=owned.values("brand_id"))
+        return self._read_values(rows.order_by("pk"))
 
     def save(self, brand: Brand) -> None:
         fields = mappers.brand_fields(brand)
@@ -232,15 +287,14 @@ class DjangoBrandRepository:
         if not updated:
             raise KeyError(f"brand {brand.id} was never added")
         self._read_names[brand.id] = brand.name
+        self._stored.written(brand.id, fields)
 
     def save_many(self, brands: Sequence[Brand]) -> None:
         renamed = [b for b in brands if self._read_names.get(b.id) != b.name]
         for brand in renamed:
             self.save(brand)
         same = [b for b in brands if self._read_names.get(b.id) == b.name]
-        rows = [(int(b.id), mappers.brand_fields(b)) for b in same]
-        if _bulk_update(self._using, models.Brand, rows) != len(rows):
-            raise KeyError("a brand saved in bulk was never added")
+        self._stored.save_changed((int(b.id), mappers.brand_fields(b)) for b in same)
 
     def due_for_reset(self, now: datetime, limit: int) -> list[Brand]:
         due = Q(reset_due_at__lte=now)
@@ -255,6 +309,19 @@ class DjangoBrandRepository:
         # Locked in id order; a brand another transaction already rolled is skipped.
         rows = self._rows().select_for_update().filter(due, pk__in=ids).order_by("pk")
         return [self._read(r) for r in rows]
+
+
+def _windows_text(vendor: str) -> str:
+    """A campaign's windows as "day start end" items joined by ";" (NULL for none), as a
+    correlated subquery of the campaign table."""
+    campaigns = models.Campaign._meta.db_table
+    windows = models.Window._meta.db_table
+    item = "w.day_of_week || ' ' || w.start_time || ' ' || w.end_time"
+    if vendor == "postgresql":
+        joined = f"string_agg({item}, ';' ORDER BY w.day_of_week, w.start_time, w.end_time)"
+    else:
+        joined = f"group_concat({item}, ';')"
+    return f"(SELECT {joined} FROM {windows} w WHERE w.campaign_id = {campaigns}.id)"
 
 
 _DUE_COLUMN = {
@@ -276,31 +343,24 @@ class DjangoCampaignRepository:
         self._using = using
         # As for brands: saving under the name read in this unit of work cannot clash.
         self._read_names: dict[int, str] = {}
-        # Each campaign's columns as last read or written in this unit of work: save_many
-        # writes only what changed (a spend batch moves the counters and little else).
-        self._stored: dict[int, dict[str, Any]] = {}
+        self._stored = _Stored(using, models.Campaign)
 
     def _rows(self) -> QuerySet[models.Campaign]:
         return models.Campaign.objects.using(self._using)
 
     def _with_windows(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
         # Plain values, not model instances: a sweep chunk or a spend batch reads a
-        # thousand rows, and building models costs more than the query.
-        found = list(rows.values(*mappers.CAMPAIGN_READ_COLUMNS))
-        windows: dict[int, list[tuple[Any, ...]]] = {r["id"]: [] for r in found}
-        if found:
-            table = models.Window.objects.using(self._using)
-            if connections[self._using].vendor == "postgresql":
-                selected = table.extra(where=["campaign_id = ANY(%s)"], params=[list(windows)])
-            else:
-                selected = table.filter(campaign_id__in=list(windows))
-            for w in selected.order_by().values_list(
-                "campaign_id", "day_of_week", "start_time", "end_time"
-            ):
-                windows[w[0]].append(w[1:])
+        # thousand rows, and building models costs more than the query. Each row brings
+        # its windows as one text (few distinct schedules, so their parsing is cached).
+        windows = RawSQL(_windows_text(connections[self._using].vendor), [])
+        found = list(
+            rows.annotate(windows_text=windows).values(
+                *mappers.CAMPAIGN_READ_COLUMNS, "windows_text"
+            )
+        )
         self._read_names.update((r["id"], r["name"]) for r in found)
-        self._stored.update((r["id"], r) for r in found)
-        return [mappers.campaign_from_values(r, windows[r["id"]]) for r in found]
+        self._stored.read(found)
+        return [mappers.campaign_from_values(r, r.pop("windows_text")) for r in found]
 
     def _locked(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
         # Only the campaign rows are locked, never a joined brand (brands are locked first,
@@ -372,29 +432,14 @@ class DjangoCampaignRepository:
         if not updated:
             raise KeyError(f"campaign {campaign.id} was never added")
         self._read_names[campaign.id] = campaign.name
-        self._stored[campaign.id] = fields
+        self._stored.written(campaign.id, fields)
 
     def save_many(self, campaigns: Sequence[Campaign]) -> None:
         renamed = [c for c in campaigns if self._read_names.get(c.id) != c.name]
         for campaign in renamed:
             self.save(campaign)
-        # Rows grouped by the set of columns that changed: one statement per shape.
-        shapes: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-        for campaign in campaigns:
-            if self._read_names.get(campaign.id) != campaign.name:
-                continue
-            fields = mappers.campaign_fields(campaign)
-            stored = self._stored.get(campaign.id)
-            if stored is not None:
-                changed = {k: v for k, v in fields.items() if stored[k] != v}
-                stored.update(changed)
-            else:
-                changed = self._stored[campaign.id] = fields
-            if changed:
-                shapes[tuple(changed)].append((int(campaign.id), changed))
-        for rows in shapes.values():
-            if _bulk_update(self._using, models.Campaign, rows) != len(rows):
-                raise KeyError("a campaign saved in bulk was never added")
+        same = [c for c in campaigns if self._read_names.get(c.id) == c.name]
+        self._stored.save_changed((int(c.id), mappers.campaign_fields(c)) for c in same)
 
     def replace_windows(self, campaign_id: CampaignId, windows: Iterable[Window]) -> None:
         table = models.Window.objects.using(self._using)

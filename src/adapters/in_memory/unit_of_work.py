@@ -114,6 +114,10 @@ class InMemoryBrandRepository:
 
     lock = get_many
 
+    def lock_of_campaigns(self, campaign_ids: Collection[CampaignId]) -> dict[BrandId, Brand]:
+        campaigns = self._s.campaigns
+        return self.lock({campaigns[i].brand_id for i in campaign_ids if i in campaigns})
+
     def save(self, brand: Brand) -> None:
         if brand.id not in self._s.brands:
             raise KeyError(f"brand {brand.id} was never added")

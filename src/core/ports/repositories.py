@@ -48,6 +48,11 @@ class BrandRepository(Protocol):
         never deadlock); unknown ids are left out. Lock brands before their campaigns."""
         ...
 
+    def lock_of_campaigns(self, campaign_ids: Collection[CampaignId]) -> dict[BrandId, Brand]:
+        """The brands of these campaigns, locked as `lock` locks them; unknown campaigns
+        are ignored. One step where `CampaignRepository.brand_of` and `lock` take two."""
+        ...
+
     def save(self, brand: Brand) -> None:
         """Write back a brand read in this unit of work. Raises Conflict (field `name`) when
         the new name is taken."""

@@ -109,10 +109,11 @@ def lock_for_refresh(
 ) -> tuple[list[Campaign], dict[BrandId, Brand]]:
     """Lock the campaigns' brands, then the campaigns (the lock order every writer keeps),
     and return both."""
-    brand_of = uow.campaigns.brand_of(campaign_ids)
-    brands = uow.brands.lock(set(brand_of.values()))
-    campaigns = uow.campaigns.lock(set(brand_of))
-    return [campaigns[i] for i in sorted(campaigns)], brands
+    brands = uow.brands.lock_of_campaigns(campaign_ids)
+    campaigns = uow.campaigns.lock(campaign_ids)
+    # A campaign whose brand is not locked was added after the brands were taken: it was
+    # not among the campaigns asked for when the brands were locked, so it is left out.
+    return [c for _, c in sorted(campaigns.items()) if c.brand_id in brands], brands
 
 
 def sweep_in_chunks(

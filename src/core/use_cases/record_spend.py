@@ -156,10 +156,15 @@ class _Batch:
         self, valid: list[tuple[int, SpendEvent]], results: list[EventResult | None]
     ) -> tuple[int, int]:
         uow, now = self.uow, self.now
-        brand_of = uow.campaigns.brand_of({e.campaign_id for _, e in valid})
-        # Lock order everywhere: brands, then campaigns, each in id order.
-        brands = uow.brands.lock(set(brand_of.values()))
-        campaigns = uow.campaigns.lock(set(brand_of))
+        wanted = {e.campaign_id for _, e in valid}
+        # Lock order everywhere: brands, then campaigns, each in id order. A campaign
+        # whose brand is not locked did not exist yet when the brands were taken.
+        brands = uow.brands.lock_of_campaigns(wanted)
+        campaigns = {
+            c: campaign
+            for c, campaign in uow.campaigns.lock(wanted).items()
+            if campaign.brand_id in brands
+        }
         by_campaign: dict[CampaignId, list[tuple[int, SpendEvent]]] = defaultdict(list)
         for index, event in valid:
             if event.campaign_id not in campaigns:
