@@ -119,6 +119,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     _sqlite_name.parent.mkdir(parents=True, exist_ok=True)
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters travel apart from the statement: an array of a thousand ids is one
+    # parameter, not a literal that Python quotes element by element.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"

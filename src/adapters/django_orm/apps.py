@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,14 @@ class BudgetConfig(AppConfig):
     label = "budget"
     verbose_name = "Budget control"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(_on_connection, dispatch_uid="budget-fast-timestamps")
+
+
+def _on_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
+    from adapters.django_orm import timestamps
+
+    timestamps.install(connection)
