@@ -196,6 +196,30 @@ def test_brands_due_for_reset_are_selected_through_an_index(no_sequential_scans:
     assert "budget_brand_reset_due" in _plan(sql, params)
 
 
+def test_budget_candidates_are_found_through_the_partial_indexes(
+    no_sequential_scans: None,
+) -> None:
+    brand = add_brand()
+    for n in range(20):
+        add_campaign(brand.id, f"c{n}")
+    if on_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE budget_campaign")  # so it knows the indexes are empty
+    executed: list[tuple[str, Any]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        executed.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        DjangoCampaignRepository("default").budget_candidates(CampaignId(0), 100)
+    # Explained with the parameters bound as they were sent, not written into the text.
+    plans = [_plan(sql, params) for sql, params in executed if "holds" in sql]
+    assert len(plans) == 2
+    assert "budget_campaign_budget_off" in plans[0]
+    assert "budget_campaign_brand_held" in plans[1]
+
+
 # -- money -----------------------------------------------------------------------------------
 
 

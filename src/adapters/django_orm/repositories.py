@@ -18,6 +18,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import BigIntegerField, F, Field, Model, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Round
+from django.db.models.sql import Query
 
 from adapters.django_orm import mappers, models
 from adapters.django_orm.models import MONEY_PLACES
@@ -59,21 +60,6 @@ def _integrity_as_conflict(
         raise error from None
 
 
-def _bound_cursor(using: str) -> Any:
-    """On PostgreSQL, a cursor that sends parameters apart from the statement (psycopg's
-    server-side binding): a handful of array parameters instead of tens of thousands of
-    literals quoted in Python. Wrapped like Django's own, so its queries are logged and
-    counted the same way."""
-    import psycopg
-
-    connection = connections[using]
-    connection.ensure_connection()
-    raw: Any = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
-
-
 def _sqlite_value(value: Any) -> Any:
     """A value as Django stores it in SQLite: naive UTC datetimes, ISO dates, decimals as
     text (what get_db_prep_save gives, without its per-value overhead)."""
@@ -93,7 +79,8 @@ def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[
     """Write each (pk, column values) row; every row sets the same columns. One statement
     per chunk: on PostgreSQL UPDATE ... FROM unnest(one array per column); elsewhere one
     prepared statement executed for every row (Django's bulk_update builds a CASE per
-    column and row, which costs more to plan than to run). Returns the rows found."""
+    column and row, which costs more to plan than to run). Returns the rows found.
+    (Settings bind parameters server-side on PostgreSQL, so each array is one parameter.)"""
     rows = list({pk_value: (pk_value, row) for pk_value, row in rows}.values())
     if not rows:
         return 0
@@ -115,7 +102,7 @@ def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[
             f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v(id, {aliases}) "
             f"WHERE {table}.id = v.id AND {table}.id = ANY(%s::bigint[])"
         )
-        with _bound_cursor(using) as cursor:
+        with connection.cursor() as cursor:
             for start in range(0, len(rows), _BULK_WRITE):
                 chunk = rows[start : start + _BULK_WRITE]
                 params = [[pk_value for pk_value, _ in chunk]]
@@ -148,7 +135,7 @@ def _bulk_insert(using: str, model: type[Model], rows: Sequence[dict[str, Any]])
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
         sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
-        with _bound_cursor(using) as cursor:
+        with connection.cursor() as cursor:
             for start in range(0, len(rows), _BULK_WRITE):
                 chunk = rows[start : start + _BULK_WRITE]
                 cursor.execute(sql, [[row[n] for row in chunk] for n in names])
@@ -324,6 +311,16 @@ def _windows_text(vendor: str) -> str:
     return f"(SELECT {joined} FROM {windows} w WHERE w.campaign_id = {campaigns}.id)"
 
 
+def _literal_condition(using: str, model: type[Model], condition: Q) -> str:
+    """`condition` as SQL with its values quoted in place (as Django writes a partial
+    index's condition), on unqualified columns of `model`'s table."""
+    connection = connections[using]
+    query = Query(model=model, alias_cols=False)
+    sql, params = query.build_where(condition).as_sql(query.get_compiler(using), connection)
+    quote = connection.schema_editor().quote_value
+    return str(sql % tuple(quote(p) for p in params))
+
+
 _DUE_COLUMN = {
     Sweep.RESET: "reset_due_at",
     Sweep.SCHEDULE: "schedule_due_at",
@@ -464,7 +461,15 @@ class DjangoCampaignRepository:
             selected = self._rows().filter(q, pk__gt=after).order_by("pk")
             return set(selected.values_list("pk", flat=True)[:limit])
 
-        ids = branch(models.campaign_budget_out_of_line()) | branch(models.brand_budget_held())
+        def indexed(q: Q) -> set[int]:
+            # The partial index's own condition, written out as literals: a planner uses a
+            # partial index only where it can see that the query implies its condition,
+            # which SQLite cannot with the patterns bound as parameters.
+            where = _literal_condition(self._using, models.Campaign, q).replace("%", "%%")
+            selected = self._rows().extra(where=[where]).filter(pk__gt=after).order_by("pk")
+            return set(selected.values_list("pk", flat=True)[:limit])
+
+        ids = indexed(models.campaign_budget_out_of_line()) | indexed(models.brand_budget_held())
         # The brands over budget first (a small table), then their campaigns through the
         # brand index: joining from the campaigns' side walks every campaign.
         brands = models.Brand.objects.using(self._using)
