@@ -23,6 +23,7 @@ from django.conf import settings
 
 from adapters.clock import SystemClock
 from adapters.django_mail import DjangoEmailNotifier
+from adapters.django_orm.runner import ThreadRunner
 from adapters.django_orm.unit_of_work import DjangoUnitOfWork
 from adapters.notifiers import FanOutNotifier, LoggingNotifier, WebhookNotifier
 from core.ports import AlertNotifier
@@ -65,15 +66,18 @@ class Container(containers.DeclarativeContainer):
     # (`uow.provider`), so overriding `uow` reaches every use case.
     uow = providers.Factory(DjangoUnitOfWork)
     notifier = providers.Singleton(notifier_from_settings)
-    # Campaigns per transaction in the sweeps.
+    # Campaigns per transaction in the sweeps, and parts of the campaigns swept at once.
     chunk_size = providers.Object(1000)
+    shards = providers.Callable(lambda: int(settings.SWEEP_SHARDS))
+    runner = providers.Factory(ThreadRunner, workers=shards)
 
     # -- spend and the periodic work -----------------------------------------------------
+    sweep = {"uow": uow.provider, "chunk_size": chunk_size, "shards": shards, "runner": runner}
     record_spend = providers.Factory(RecordSpend, uow=uow.provider, clock=clock)
-    enforce_budgets = providers.Factory(EnforceBudgets, uow=uow.provider, chunk_size=chunk_size)
-    reset_period = providers.Factory(ResetPeriod, uow=uow.provider, chunk_size=chunk_size)
-    apply_dayparting = providers.Factory(ApplyDayparting, uow=uow.provider, chunk_size=chunk_size)
-    check_flight = providers.Factory(CheckFlight, uow=uow.provider, chunk_size=chunk_size)
+    enforce_budgets = providers.Factory(EnforceBudgets, **sweep)
+    reset_period = providers.Factory(ResetPeriod, **sweep)
+    apply_dayparting = providers.Factory(ApplyDayparting, **sweep)
+    check_flight = providers.Factory(CheckFlight, **sweep)
     deliver_alerts = providers.Factory(
         DeliverAlerts, uow=uow.provider, notifier=notifier, clock=clock
     )

@@ -8,6 +8,8 @@ CELERY_BROKER_URL e.g. redis://127.0.0.1:6379/0; default an embedded broker
 CELERY_TASK_DEFAULT_QUEUE the queue tasks go to and workers read (default "celery")
 CELERY_BROKER_TRANSPORT_OPTIONS JSON for the broker, e.g. {"visibility_timeout": 600}
 DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept open (default 60)
+SWEEP_SHARDS  parts a sweep works on at once, each on its own connection (1-16; default 2
+             on PostgreSQL, 1 on SQLite, which has one writer at a time anyway)
 ALERT_WEBHOOK_URL budget alerts are also POSTed here as JSON when set
 ALERT_EMAILS comma-separated addresses budget alerts are also e-mailed to
 DEFAULT_FROM_EMAIL, EMAIL_HOST, EMAIL_PORT the sender and SMTP server for those e-mails
@@ -123,6 +125,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the statement: an array of a thousand ids is one
     # parameter, not a literal that Python quotes element by element.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+
+
+def _shards() -> int:
+    raw = os.environ.get("SWEEP_SHARDS", "").strip()
+    if not raw:
+        return 2 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise RuntimeError(f"SWEEP_SHARDS must be a whole number from 1 to 16, not {raw!r}")
+    return int(raw)
+
+
+SWEEP_SHARDS = _shards()
 
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +28,40 @@ def pytest_configure(config: pytest.Config) -> None:
 # A Friday in the middle of a month, far from DST changes in the zones used here.
 NOW = datetime(2026, 6, 12, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 6, 12)
+
+
+def bulk_campaigns(name: str, timezone: str, count: int, spent: str = "0", **columns: Any) -> int:
+    """A brand and `count` active campaigns written in bulk (not through the use cases),
+    each as the core computes it at NOW with `spent` of its 100 daily budget today, then
+    `columns` set on every row. Returns the brand's id."""
+    from decimal import Decimal
+
+    from adapters.django_orm import mappers, models
+    from core.entities import Brand, BrandId, Campaign, CampaignId, Cause, Money, Period
+    from core.entities.budget import Counter
+
+    brand = Brand.create(name=name, timezone=timezone)
+    brand.id = BrandId(models.Brand.objects.create(**mappers.brand_fields(brand)).pk)
+    template = Campaign.create(
+        brand_id=brand.id,
+        name="template",
+        daily_budget="100",
+        monthly_budget="3000",
+        start_date=(TODAY - timedelta(days=10)).isoformat(),
+        end_date=(TODAY + timedelta(days=10)).isoformat(),
+    )
+    template.id = CampaignId(1)
+    template.launch()
+    if Decimal(spent):
+        template.daily = Counter(TODAY, Money.of(Decimal(spent)))
+        template.monthly = Counter(Period.MONTH.containing(NOW, timezone), Money.of(spent))
+    template.refresh(brand, NOW, Cause.SPEND, "test")
+    fields = {**mappers.campaign_fields(template), **columns}
+    models.Campaign.objects.bulk_create(
+        [models.Campaign(brand_id=brand.id, **{**fields, "name": f"c{i}"}) for i in range(count)],
+        batch_size=500,
+    )
+    return int(brand.id)
 
 
 @pytest.fixture(scope="session")

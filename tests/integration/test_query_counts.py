@@ -12,9 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from adapters.django_orm import mappers, models
-from core.entities import Brand, BrandId, Campaign, CampaignId, Cause, Money, Period
-from core.entities.budget import Counter
+from adapters.django_orm import models
 from core.use_cases._refresh import SweepCommand
 from core.use_cases.apply_dayparting import ApplyDayparting
 from core.use_cases.enforce_budgets import EnforceBudgets
@@ -22,7 +20,7 @@ from core.use_cases.flight import CheckFlight
 from core.use_cases.record_spend import RecordSpend, RecordSpendCommand
 from core.use_cases.reset_period import ResetPeriod
 
-from .conftest import NOW, TODAY
+from .conftest import NOW, bulk_campaigns
 
 DUE = 10
 SPEND_BATCH = 50
@@ -42,27 +40,7 @@ class _Clock:
 
 def _load(n: int) -> None:
     """`n` active campaigns with spend on one brand, as the core computes them at NOW."""
-    brand = Brand.create(name="Acme", timezone="Europe/Berlin")
-    row = models.Brand.objects.create(**mappers.brand_fields(brand))
-    brand.id = BrandId(row.pk)
-    template = Campaign.create(
-        brand_id=brand.id,
-        name="template",
-        daily_budget="100",
-        monthly_budget="3000",
-        start_date=(TODAY - timedelta(days=10)).isoformat(),
-        end_date=(TODAY + timedelta(days=10)).isoformat(),
-    )
-    template.id = CampaignId(1)
-    template.launch()
-    template.daily = Counter(TODAY, Money.of(Decimal("50")))
-    template.monthly = Counter(Period.MONTH.containing(NOW, brand.timezone), Money.of(50))
-    template.refresh(brand, NOW, Cause.SPEND, "test")
-    fields = mappers.campaign_fields(template)
-    models.Campaign.objects.bulk_create(
-        [models.Campaign(brand_id=brand.id, **{**fields, "name": f"c{i}"}) for i in range(n)],
-        batch_size=500,
-    )
+    bulk_campaigns("Acme", "Europe/Berlin", n, spent="50")
 
 
 def _make_due(sweep: str) -> None:

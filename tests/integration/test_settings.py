@@ -42,3 +42,10 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
     done = _manage("check", BUDGET_HOME=str(tmp_path))
     assert done.returncode != 0
     assert "SECRET_KEY must be set" in done.stderr
+
+
+def test_a_bad_sweep_shard_count_is_refused_by_name(tmp_path: Path) -> None:
+    for bad in ("0", "17", "two", "-1"):
+        done = _manage("check", DEBUG="1", SWEEP_SHARDS=bad, BUDGET_HOME=str(tmp_path))
+        assert done.returncode != 0
+        assert "SWEEP_SHARDS must be a whole number from 1 to 16" in done.stderr

@@ -74,7 +74,13 @@ class App:
     build brands and campaigns the way an operator would (through the use cases)."""
 
     def __init__(
-        self, store: InMemoryStore, clock: FixedClock, notifier: RecordingNotifier
+        self,
+        store: InMemoryStore,
+        clock: FixedClock,
+        notifier: RecordingNotifier,
+        *,
+        shards: int = 1,
+        chunk_size: int = 1000,
     ) -> None:
         self.store, self.clock, self.notifier = store, clock, notifier
         uow = store.unit_of_work
@@ -87,10 +93,11 @@ class App:
         self.pause_campaign = PauseCampaign(uow, clock)
         self.resume_campaign = ResumeCampaign(uow, clock)
         self.record_spend = RecordSpend(uow, clock)
-        self.reset_period = ResetPeriod(uow)
-        self.apply_dayparting = ApplyDayparting(uow)
-        self.check_flight = CheckFlight(uow)
-        self.enforce_budgets = EnforceBudgets(uow)
+        sweep = {"chunk_size": chunk_size, "shards": shards}
+        self.reset_period = ResetPeriod(uow, **sweep)
+        self.apply_dayparting = ApplyDayparting(uow, **sweep)
+        self.check_flight = CheckFlight(uow, **sweep)
+        self.enforce_budgets = EnforceBudgets(uow, **sweep)
         self.reconciler = Reconcile(uow)
         self.deliver_alerts = DeliverAlerts(uow, notifier, clock)
         self._names = itertools.count(1)

@@ -146,7 +146,11 @@ class BudgetMachine(RuleBasedStateMachine):
         setups: list[tuple[str, str, int, int | None, int, bool]],
     ) -> None:
         start, first_zone = start_and_zone
-        self.app = App(InMemoryStore(), FixedClock(start), RecordingNotifier())
+        # Sweeps in three shards and small chunks: the invariants hold however a sweep
+        # splits its work.
+        self.app = App(
+            InMemoryStore(), FixedClock(start), RecordingNotifier(), shards=3, chunk_size=2
+        )
         for i, tz in enumerate((first_zone, other_zone)):
             self.brands.append(
                 self.app.brand(

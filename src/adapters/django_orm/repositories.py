@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 from django.db import IntegrityError, connections, transaction
 from django.db.models import BigIntegerField, F, Field, Model, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Round
+from django.db.models.functions import Cast, Mod, Round
 from django.db.models.sql import Query
 
 from adapters.django_orm import mappers, models
@@ -35,7 +35,7 @@ from core.entities import (
     Money,
     Window,
 )
-from core.ports import Sweep
+from core.ports import EVERY, Shard, Sweep
 
 T = TypeVar("T")
 
@@ -443,22 +443,31 @@ class DjangoCampaignRepository:
         table.filter(campaign_id=campaign_id).delete()
         table.bulk_create(mappers.window_rows(campaign_id, windows))
 
-    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[CampaignId]:
+    def _of(self, shard: Shard) -> QuerySet[models.Campaign]:
+        if shard.count == 1:
+            return self._rows()
+        return self._rows().alias(shard=Mod("brand_id", shard.count)).filter(shard=shard.index)
+
+    def due(
+        self, sweep: Sweep, now: datetime, limit: int, shard: Shard = EVERY
+    ) -> list[CampaignId]:
         column = _DUE_COLUMN[sweep]
         rows = (
-            self._rows()
+            self._of(shard)
             .filter(**{f"{column}__lte": now})
             .order_by(column, "pk")
             .values_list("pk", flat=True)[:limit]
         )
         return [CampaignId(pk) for pk in rows]
 
-    def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
+    def budget_candidates(
+        self, after: CampaignId, limit: int, shard: Shard = EVERY
+    ) -> list[CampaignId]:
         # Three indexed look-ups, so the cost follows the campaigns out of line: two partial
         # indexes (own holds vs counters; brand holds), and the campaigns of brands over
         # their budget. The core decides.
         def branch(q: Q) -> set[int]:
-            selected = self._rows().filter(q, pk__gt=after).order_by("pk")
+            selected = self._of(shard).filter(q, pk__gt=after).order_by("pk")
             return set(selected.values_list("pk", flat=True)[:limit])
 
         def indexed(q: Q) -> set[int]:
@@ -466,7 +475,7 @@ class DjangoCampaignRepository:
             # partial index only where it can see that the query implies its condition,
             # which SQLite cannot with the patterns bound as parameters.
             where = _literal_condition(self._using, models.Campaign, q).replace("%", "%%")
-            selected = self._rows().extra(where=[where]).filter(pk__gt=after).order_by("pk")
+            selected = self._of(shard).extra(where=[where]).filter(pk__gt=after).order_by("pk")
             return set(selected.values_list("pk", flat=True)[:limit])
 
         ids = indexed(models.campaign_budget_out_of_line()) | indexed(models.brand_budget_held())

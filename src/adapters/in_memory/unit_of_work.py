@@ -28,7 +28,7 @@ from core.entities import (
     Money,
     Window,
 )
-from core.ports import Sweep
+from core.ports import EVERY, Shard, Sweep
 
 
 @attrs.define
@@ -200,18 +200,25 @@ class InMemoryCampaignRepository:
         stored = self._s.campaigns[campaign_id]
         self._s.campaigns[campaign_id] = attrs.evolve(stored, windows=tuple(sorted(set(windows))))
 
-    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[CampaignId]:
+    def due(
+        self, sweep: Sweep, now: datetime, limit: int, shard: Shard = EVERY
+    ) -> list[CampaignId]:
         field = _DUE_FIELD[sweep]
         due = [
             c
             for c in self._s.campaigns.values()
-            if (at := getattr(c, field)) is not None and at <= now
+            if (at := getattr(c, field)) is not None and at <= now and shard.has(c.brand_id)
         ]
         due.sort(key=lambda c: (getattr(c, field), c.id))
         return [c.id for c in due[:limit]]
 
-    def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
-        return sorted(i for i in self._s.campaigns if i > after)[:limit]
+    def budget_candidates(
+        self, after: CampaignId, limit: int, shard: Shard = EVERY
+    ) -> list[CampaignId]:
+        campaigns = self._s.campaigns
+        return sorted(i for i, c in campaigns.items() if i > after and shard.has(c.brand_id))[
+            :limit
+        ]
 
     def page(self, after: CampaignId, limit: int) -> list[Campaign]:
         ids = sorted(i for i in self._s.campaigns if i > after)[:limit]

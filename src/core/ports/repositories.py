@@ -8,6 +8,8 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+import attrs
+
 from core.entities import (
     Alert,
     AuditEntry,
@@ -27,6 +29,30 @@ class Sweep(enum.StrEnum):
     RESET = "reset"
     SCHEDULE = "schedule"
     FLIGHT = "flight"
+
+
+@attrs.frozen
+class Shard:
+    """One of `count` disjoint parts of the campaigns: those whose brand id leaves `index`
+    when divided by `count`. A brand's campaigns all fall in one shard, so sweeps of
+    different shards never wait on each other's locks."""
+
+    index: int = 0
+    count: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"shard {self.index} of {self.count} does not exist")
+
+    def has(self, brand_id: BrandId) -> bool:
+        return brand_id % self.count == self.index
+
+    @classmethod
+    def split(cls, count: int) -> list[Shard]:
+        return [cls(i, count) for i in range(count)]
+
+
+EVERY = Shard()
 
 
 class BrandRepository(Protocol):
@@ -106,15 +132,19 @@ class CampaignRepository(Protocol):
         """Make `windows` the campaign's whole schedule."""
         ...
 
-    def due(self, sweep: Sweep, now: datetime, limit: int) -> list[CampaignId]:
-        """Ids of up to `limit` campaigns whose due time for `sweep` is at or before `now`,
-        the earliest due first. Selects only rows that can change (an indexed query); the
-        core decides what changes. Nothing is locked: the caller locks the brands, then the
-        campaigns."""
+    def due(
+        self, sweep: Sweep, now: datetime, limit: int, shard: Shard = EVERY
+    ) -> list[CampaignId]:
+        """Ids of up to `limit` campaigns of `shard` whose due time for `sweep` is at or
+        before `now`, the earliest due first. Selects only rows that can change (an indexed
+        query); the core decides what changes. Nothing is locked: the caller locks the
+        brands, then the campaigns."""
         ...
 
-    def budget_candidates(self, after: CampaignId, limit: int) -> list[CampaignId]:
-        """Ids, in id order, of up to `limit` campaigns with id greater than `after` that
+    def budget_candidates(
+        self, after: CampaignId, limit: int, shard: Shard = EVERY
+    ) -> list[CampaignId]:
+        """Ids, in id order, of up to `limit` campaigns of `shard` with id above `after` that
         might have budget holds out of line with their stored counters and budgets (or
         their brand's). May return more than needed, never fewer. A budget hold whose
         counter's period has ended is ResetPeriod's to release (its reset is due), so it

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from core.entities import Alert
 
@@ -19,3 +20,30 @@ class AlertNotifier(Protocol):
         """Deliver one alert (log line, e-mail, webhook…). Raises on failure so the alert
         stays pending and is tried again."""
         ...
+
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    def run_all(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        """Run every job, possibly several at once, each opening its own units of work, and
+        return their results in order. Every job runs to its end; the first failure is
+        raised after that."""
+        ...
+
+
+class InOrder:
+    """Runs the jobs one after another, in the caller's thread."""
+
+    def run_all(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        results: list[T] = []
+        failure: BaseException | None = None
+        for job in jobs:
+            try:
+                results.append(job())
+            except Exception as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+        return results

@@ -3,6 +3,7 @@ chunked sweep loop."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter as Tally
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -11,7 +12,7 @@ import attrs
 
 from core.entities import SYSTEM, Brand, BrandId, Campaign, CampaignId, Cause, Hold, Refresh, Status
 from core.entities.time import require_aware
-from core.ports import Sweep, UnitOfWork, UnitOfWorkFactory
+from core.ports import InOrder, Runner, Shard, Sweep, UnitOfWork, UnitOfWorkFactory
 
 
 @attrs.frozen
@@ -72,6 +73,20 @@ class Tallier:
                 self.activated += 1
             if r.status_changed and r.status_before is Status.ACTIVE:
                 self.stopped += 1
+
+    def absorb(self, other: Tallier) -> None:
+        for name in (
+            "checked",
+            "held",
+            "released",
+            "activated",
+            "stopped",
+            "counters_reset",
+            "brands_reset",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.added.update(other.added)
+        self.removed.update(other.removed)
 
     def result(self) -> SweepResult:
         return SweepResult(
@@ -145,25 +160,54 @@ def sweep_in_chunks(
         tally.count(refreshes)
 
 
+def sweep_shards(
+    runner: Runner, shards: int, sweep: Callable[[Shard, Tallier], None], tally: Tallier
+) -> None:
+    """Run `sweep` once per shard through `runner` (at once, where it runs jobs at once;
+    shards share no brand, so they never wait on each other) and add up their tallies."""
+
+    def job(shard: Shard) -> Tallier:
+        own = Tallier()
+        sweep(shard, own)
+        return own
+
+    for own in runner.run_all([functools.partial(job, shard) for shard in Shard.split(shards)]):
+        tally.absorb(own)
+
+
 class DueSweep:
-    """A periodic use case that refreshes the campaigns due for one `Sweep`."""
+    """A periodic use case that refreshes the campaigns due for one `Sweep`, `shards`
+    parts of the campaigns through `runner`."""
 
     sweep: Sweep
     cause: Cause
 
-    def __init__(self, uow: UnitOfWorkFactory, chunk_size: int = 1000) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        chunk_size: int = 1000,
+        shards: int = 1,
+        runner: Runner | None = None,
+    ) -> None:
         self._uow = uow
         self._chunk = chunk_size
+        self._shards = shards
+        self._runner = runner or InOrder()
 
-    def __call__(self, command: SweepCommand) -> SweepResult:
-        now = command.now
-        tally = Tallier()
+    def _sweep_due(self, now: datetime, shard: Shard, tally: Tallier) -> None:
         sweep_in_chunks(
             self._uow,
-            lambda uow, limit: uow.campaigns.due(self.sweep, now, limit),
+            lambda uow, limit: uow.campaigns.due(self.sweep, now, limit, shard),
             now,
             self.cause,
             self._chunk,
             tally,
         )
+
+    def _sweep(self, now: datetime, tally: Tallier) -> None:
+        sweep_shards(self._runner, self._shards, functools.partial(self._sweep_due, now), tally)
+
+    def __call__(self, command: SweepCommand) -> SweepResult:
+        tally = Tallier()
+        self._sweep(command.now, tally)
         return tally.result()

@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.entities import CampaignId, Cause
-from core.ports import UnitOfWorkFactory
-from core.use_cases._refresh import (
-    SweepCommand,
-    SweepResult,
-    Tallier,
-    lock_for_refresh,
-    refresh_and_save,
-)
+from core.ports import Shard
+from core.use_cases._refresh import DueSweep, Tallier, lock_for_refresh, refresh_and_save
 
 
-class EnforceBudgets:
+class EnforceBudgets(DueSweep):
     """Recompute the campaigns whose budget holds may disagree with their counters and
     budgets (after a budget was changed outside a use case, or a counter was repaired), and
     add or remove holds. Spend and operator edits already hold and release at once; this is
-    the safety net. Walks the candidates in id order, one chunk per transaction."""
+    the safety net. Walks each shard's candidates in id order, one chunk per transaction."""
 
-    def __init__(self, uow: UnitOfWorkFactory, chunk_size: int = 1000) -> None:
-        self._uow = uow
-        self._chunk = chunk_size
+    cause = Cause.BUDGET_CHECK
 
-    def __call__(self, command: SweepCommand) -> SweepResult:
-        now = command.now
-        tally = Tallier()
+    def _sweep_due(self, now: datetime, shard: Shard, tally: Tallier) -> None:
         after = CampaignId(0)
         while True:
             with self._uow() as uow:
-                ids = uow.campaigns.budget_candidates(after, self._chunk)
+                ids = uow.campaigns.budget_candidates(after, self._chunk, shard)
                 if not ids:
                     break
                 batch, brands = lock_for_refresh(uow, ids)
-                refreshes = refresh_and_save(uow, batch, brands, now, Cause.BUDGET_CHECK)
+                refreshes = refresh_and_save(uow, batch, brands, now, self.cause)
                 uow.commit()
             tally.count(refreshes)
             after = max(ids)
-        return tally.result()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.entities import Cause
-from core.ports import Sweep, UnitOfWorkFactory
-from core.use_cases._refresh import SweepCommand, SweepResult, Tallier, sweep_in_chunks
+from core.ports import Sweep
+from core.use_cases._refresh import DueSweep, Tallier
 
 
-class ResetPeriod:
+class ResetPeriod(DueSweep):
     """For every brand and campaign whose local day or month has ended, start the new
     period: counters to zero, and the budget holds of the ended period released (a monthly
     hold stays while this month's spend still reaches the monthly budget).
@@ -16,13 +18,11 @@ class ResetPeriod:
     missed ones leaves the same state as runs on time, because counters carry their period
     and holds are recomputed from them. Cost grows with what is due, not with the total."""
 
-    def __init__(self, uow: UnitOfWorkFactory, chunk_size: int = 1000) -> None:
-        self._uow = uow
-        self._chunk = chunk_size
+    sweep = Sweep.RESET
+    cause = Cause.PERIOD_RESET
 
-    def __call__(self, command: SweepCommand) -> SweepResult:
-        now = command.now
-        tally = Tallier()
+    def _sweep(self, now: datetime, tally: Tallier) -> None:
+        # Brands first: their campaigns are refreshed against the brand's new period.
         seen: set[int] = set()
         while True:
             with self._uow() as uow:
@@ -38,12 +38,4 @@ class ResetPeriod:
                     tally.brands_reset += bool(brand.roll(now))
                     uow.brands.save(brand)
                 uow.commit()
-        sweep_in_chunks(
-            self._uow,
-            lambda uow, limit: uow.campaigns.due(Sweep.RESET, now, limit),
-            now,
-            Cause.PERIOD_RESET,
-            self._chunk,
-            tally,
-        )
-        return tally.result()
+        super()._sweep(now, tally)
