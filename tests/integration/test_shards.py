@@ -5,8 +5,8 @@ campaign exactly once."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import pytest
 from django.db import connection, connections
@@ -20,6 +20,7 @@ from core.use_cases.enforce_budgets import EnforceBudgets
 from .conftest import NOW, bulk_campaigns
 
 BRANDS, PER_BRAND = 5, 12
+T = TypeVar("T")
 
 
 def test_jobs_run_at_once_and_close_their_connections(transactional_db: None) -> None:
@@ -79,3 +80,26 @@ def test_a_sharded_sweep_refreshes_every_due_campaign_once(
     result = EnforceBudgets(django_uow, **sweep)(SweepCommand(NOW))
     assert (result.checked, result.held) == (total, total)
     assert models.StatusChange.objects.count() == total
+
+
+class _CountingRunner(ThreadRunner):
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers)
+        self.runs = 0
+
+    def run_all(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        self.runs += 1
+        return super().run_all(jobs)
+
+
+def test_budget_enforcement_with_nothing_out_of_line_starts_no_shard(
+    django_uow: Callable[[], Any],
+) -> None:
+    _load()
+    runner = _CountingRunner(2)
+    enforce = EnforceBudgets(django_uow, shards=2, runner=runner)
+    assert enforce(SweepCommand(NOW)).checked == 0
+    assert runner.runs == 0
+    models.Campaign.objects.filter(name="c3").update(daily_budget=1, daily_spend=5)
+    assert enforce(SweepCommand(NOW)).held == BRANDS
+    assert runner.runs == 1

@@ -3,19 +3,24 @@ the same one, and a sharded sweep does exactly what a whole one does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from adapters.in_memory import FixedClock, InMemoryStore, RecordingNotifier
 from core.entities import BrandId, Money
 from core.ports import EVERY, InOrder, Shard
-from core.use_cases._refresh import SweepCommand
+from core.use_cases._refresh import DueSweep, SweepCommand
+from core.use_cases.apply_dayparting import ApplyDayparting
+from core.use_cases.flight import CheckFlight
+from core.use_cases.reset_period import ResetPeriod
 
 from .support import App, snapshot, utc, window
 
 START = utc(2026, 3, 2, 6)  # a Monday
+T = TypeVar("T")
 
 
 def test_shards_part_brands_without_overlap() -> None:
@@ -87,3 +92,26 @@ def _state(app: App) -> dict[str, Any]:
     state = snapshot(app.store)
     state["audit"] = sorted(state["audit"], key=lambda e: (e.campaign_id, e.at))
     return state
+
+
+class _CountingRunner(InOrder):
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def run_all(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        self.runs += 1
+        return super().run_all(jobs)
+
+
+# EnforceBudgets is checked on the database (tests/integration/test_shards.py): the
+# in-memory adapter names every campaign a budget candidate.
+@pytest.mark.parametrize("sweep", [ApplyDayparting, CheckFlight, ResetPeriod])
+def test_a_sweep_with_nothing_due_starts_no_shard(sweep: type[DueSweep]) -> None:
+    app = _world(1)
+    runner = _CountingRunner()
+    use_case = sweep(app.store.unit_of_work, shards=2, runner=runner)
+    assert use_case(SweepCommand(START)).checked == 0
+    assert runner.runs == 0
+    later = START + timedelta(days=40)  # every campaign ended, every period rolled
+    assert use_case(SweepCommand(later)).checked > 0
+    assert runner.runs == 1

@@ -204,7 +204,15 @@ class DueSweep:
             tally,
         )
 
+    def _anything_due(self, now: datetime) -> bool:
+        with self._uow() as uow:
+            return bool(uow.campaigns.due(self.sweep, now, 1))
+
     def _sweep(self, now: datetime, tally: Tallier) -> None:
+        # One probe first, so that a sweep with nothing to do starts no shard (each may
+        # cost a connection).
+        if self._shards > 1 and not self._anything_due(now):
+            return
         sweep_shards(self._runner, self._shards, functools.partial(self._sweep_due, now), tally)
 
     def __call__(self, command: SweepCommand) -> SweepResult:

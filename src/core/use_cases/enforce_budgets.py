@@ -17,6 +17,10 @@ class EnforceBudgets(DueSweep):
 
     cause = Cause.BUDGET_CHECK
 
+    def _anything_due(self, now: datetime) -> bool:
+        with self._uow() as uow:
+            return bool(uow.campaigns.budget_candidates(CampaignId(0), 1))
+
     def _sweep_due(self, now: datetime, shard: Shard, tally: Tallier) -> None:
         after = CampaignId(0)
         while True:
