@@ -54,13 +54,26 @@ def campaign_budget_out_of_line() -> Q:
     is ResetPeriod's: its reset is due.) Kept as a partial index's condition, and queried
     with the very same expression, so PostgreSQL reads just the index."""
     q = Q()
-    for hold, spend, budget in (
-        ("DAILY_BUDGET", "daily_spend", "daily_budget"),
-        ("MONTHLY_BUDGET", "monthly_spend", "monthly_budget"),
-    ):
-        q |= with_hold(hold) & Q(**{f"{spend}__lt": models.F(budget)})
-        q |= ~with_hold(hold) & Q(**{f"{spend}__gte": models.F(budget)})
+    for hold, reached in (("DAILY_BUDGET", "daily_reached"), ("MONTHLY_BUDGET", "monthly_reached")):
+        q |= with_hold(hold) & Q(**{reached: False})
+        q |= ~with_hold(hold) & Q(**{reached: True})
     return q
+
+
+def _reached(period: str) -> models.GeneratedField:
+    """Whether the stored `period` counter is at or over its budget, computed and stored
+    by the database on every write of the row. The out-of-line index looks at these rather
+    than at the counters themselves: spend that does not reach a budget then changes no
+    indexed value, and PostgreSQL rewrites the row without touching any index (a HOT
+    update), which is most of the cost of a spend batch."""
+    return models.GeneratedField(
+        expression=models.ExpressionWrapper(
+            Q(**{f"{period}_spend__gte": models.F(f"{period}_budget")}),
+            output_field=models.BooleanField(),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
 
 
 def brand_budget_held() -> Q:
@@ -139,6 +152,8 @@ class Campaign(models.Model):
     reset_due_at = models.DateTimeField(null=True, blank=True)
     schedule_due_at = models.DateTimeField(null=True, blank=True)
     flight_due_at = models.DateTimeField(null=True, blank=True)
+    daily_reached = _reached("daily")
+    monthly_reached = _reached("monthly")
 
     class Meta:
         ordering = ["id"]
