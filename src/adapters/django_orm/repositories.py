@@ -80,7 +80,8 @@ def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[
     per chunk: on PostgreSQL UPDATE ... FROM unnest(one array per column); elsewhere one
     prepared statement executed for every row (Django's bulk_update builds a CASE per
     column and row, which costs more to plan than to run). Returns the rows found.
-    (Settings bind parameters server-side on PostgreSQL, so each array is one parameter.)"""
+    (Settings bind parameters server-side on PostgreSQL, so each array is one parameter;
+    `%b` sends it in binary, which psycopg builds faster than text.)"""
     rows = list({pk_value: (pk_value, row) for pk_value, row in rows}.values())
     if not rows:
         return 0
@@ -95,12 +96,12 @@ def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[
         types = [f.db_type(connection) for f in fields]
         assignments = ", ".join(f"{c} = v.c{i}" for i, c in enumerate(columns))
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
-        arrays = ", ".join(["%s::bigint[]", *(f"%s::{t}[]" for t in types)])
+        arrays = ", ".join(["%b::bigint[]", *(f"%b::{t}[]" for t in types)])
         # The second id array lets the planner find the rows through the primary key;
         # joined on v.id alone it hashes a scan of the whole table.
         sql = (
             f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v(id, {aliases}) "
-            f"WHERE {table}.id = v.id AND {table}.id = ANY(%s::bigint[])"
+            f"WHERE {table}.id = v.id AND {table}.id = ANY(%b::bigint[])"
         )
         with connection.cursor() as cursor:
             for start in range(0, len(rows), _BULK_WRITE):
@@ -133,7 +134,7 @@ def _bulk_insert(using: str, model: type[Model], rows: Sequence[dict[str, Any]])
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
         sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
         with connection.cursor() as cursor:
             for start in range(0, len(rows), _BULK_WRITE):
