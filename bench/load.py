@@ -28,7 +28,7 @@ TIMEZONES = (
 )
 CAMPAIGNS_PER_BRAND = 1000
 WINDOWS = (*(Window(d, time(8), time(20)) for d in (1, 3, 5)), Window(6, time(22), time(2)))
-CAMPAIGN_COLUMNS = ("id", "brand_id", *mappers.CAMPAIGN_COLUMNS)
+CAMPAIGN_COLUMNS = ("id", "brand_id", *mappers.CAMPAIGN_COLUMNS, "windows_text")
 
 
 def _brand(brand_id: int, now: datetime) -> Brand:
@@ -102,7 +102,7 @@ def build(n: int, now: datetime | None = None) -> dict[str, Any]:
     prepared: dict[tuple[int, int], list[Any]] = {}
     fields = [models.Campaign._meta.get_field(c) for c in mappers.CAMPAIGN_COLUMNS]
     for brand_id, shapes in templates.items():
-        for t, (campaign, _) in enumerate(shapes):
+        for t, (campaign, windows) in enumerate(shapes):
             values = mappers.campaign_fields(campaign)
             if connection.vendor == "postgresql":
                 prepared[(brand_id, t)] = [values[c] for c in mappers.CAMPAIGN_COLUMNS]
@@ -111,6 +111,7 @@ def build(n: int, now: datetime | None = None) -> dict[str, Any]:
                     f.get_db_prep_save(values[c], connection)  # type: ignore[union-attr]
                     for f, c in zip(fields, mappers.CAMPAIGN_COLUMNS, strict=True)
                 ]
+            prepared[(brand_id, t)].append(mappers.windows_to_text(windows))
 
     def campaign_rows() -> Any:
         for cid in range(1, n + 1):

@@ -4,7 +4,7 @@ the database settings, and the whole wiring through the container."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 from dependency_injector import providers
 from django.db import connection
 
-from adapters.django_orm import models
+from adapters.django_orm import mappers, models
 from adapters.django_orm.repositories import DjangoBrandRepository, DjangoCampaignRepository
 from adapters.django_orm.unit_of_work import DjangoUnitOfWork, unit_of_work_factory
 from adapters.in_memory import FixedClock, RecordingNotifier
@@ -27,6 +27,7 @@ from core.entities import (
     LedgerEntry,
     Money,
     Status,
+    Window,
 )
 from core.use_cases._refresh import SweepCommand
 from core.use_cases.alerts import DeliverAlertsCommand
@@ -140,6 +141,28 @@ def test_campaigns_are_found_by_hold() -> None:
     rows = models.Campaign.objects.filter(models.with_hold(Hold.BRAND_DAILY_BUDGET.value))
     assert [r.pk for r in rows] == [budget.id, both.id]
     assert models.Campaign.objects.get(pk=both.id).holds == ",BRAND_DAILY_BUDGET,DAILY_BUDGET,"
+
+
+def test_a_campaigns_own_copy_of_its_windows_follows_the_window_table() -> None:
+    brand = add_brand()
+    overnight = Window(5, time(22), time(2))
+    campaign = add_campaign(brand.id, "c", windows=(Window(1, time(9), time(17, 30)), overnight))
+
+    def stored() -> tuple[str, list[Window]]:
+        row = models.Campaign.objects.get(pk=campaign.id)
+        table = [mappers.window_to_domain(w) for w in row.windows.order_by("day_of_week")]
+        return row.windows_text, table
+
+    assert stored() == ("1 09:00:00 17:30:00;5 22:00:00 02:00:00", list(campaign.windows))
+    with DjangoUnitOfWork() as uow:
+        uow.campaigns.replace_windows(campaign.id, [overnight, overnight])
+        uow.commit()
+    assert stored() == ("5 22:00:00 02:00:00", [overnight])
+    with DjangoUnitOfWork() as uow:
+        uow.campaigns.replace_windows(campaign.id, [])
+        assert uow.campaigns.lock({campaign.id})[campaign.id].windows == ()
+        uow.commit()
+    assert stored() == ("", [])
 
 
 @pytest.fixture

@@ -180,9 +180,15 @@ def windows_from_text(text: str | None) -> tuple[Window, ...]:
     return tuple(Window(*w) for w in sorted(items))
 
 
-def campaign_from_values(values: dict[str, Any], windows: str | None) -> Campaign:
-    """A campaign from a row read as plain values (CAMPAIGN_READ_COLUMNS) and its windows
-    as text (`windows_from_text`)."""
+def windows_to_text(windows: Iterable[Window]) -> str:
+    """The stored text of a set of windows (read back by `windows_from_text`)."""
+    return ";".join(
+        f"{w.day_of_week} {w.start.isoformat()} {w.end.isoformat()}" for w in sorted(set(windows))
+    )
+
+
+def campaign_from_values(values: dict[str, Any]) -> Campaign:
+    """A campaign from a row read as plain values (CAMPAIGN_READ_COLUMNS)."""
     return Campaign(
         id=CampaignId(values["id"]),
         brand_id=BrandId(values["brand_id"]),
@@ -196,7 +202,7 @@ def campaign_from_values(values: dict[str, Any], windows: str | None) -> Campaig
         status=Status(values["status"]),
         daily=counter(values["daily_period"], values["daily_spend"]),
         monthly=counter(values["monthly_period"], values["monthly_spend"]),
-        windows=windows_from_text(windows),
+        windows=windows_from_text(values["windows_text"]),
         reset_due_at=values["reset_due_at"],
         schedule_due_at=values["schedule_due_at"],
         flight_due_at=values["flight_due_at"],
@@ -223,7 +229,7 @@ CAMPAIGN_COLUMNS = (
 )
 
 
-CAMPAIGN_READ_COLUMNS = ("id", "brand_id", *CAMPAIGN_COLUMNS)
+CAMPAIGN_READ_COLUMNS = ("id", "brand_id", *CAMPAIGN_COLUMNS, "windows_text")
 
 
 def campaign_fields(campaign: Campaign) -> dict[str, Any]:

@@ -154,6 +154,10 @@ class Campaign(models.Model):
     flight_due_at = models.DateTimeField(null=True, blank=True)
     daily_reached = _reached("daily")
     monthly_reached = _reached("monthly")
+    # The windows again, as "day start end" items joined by ";" in window order, written
+    # with them (CampaignRepository.replace_windows): the sweeps and spend batches read a
+    # campaign in one row instead of an index probe into the window table per campaign.
+    windows_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["id"]

@@ -16,7 +16,6 @@ from typing import Any, TypeVar, cast
 
 from django.db import IntegrityError, connections, transaction
 from django.db.models import BigIntegerField, F, Field, Model, Q, QuerySet, Sum
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Mod, Round
 from django.db.models.sql import Query
 
@@ -299,19 +298,6 @@ class DjangoBrandRepository:
         return [self._read(r) for r in rows]
 
 
-def _windows_text(vendor: str) -> str:
-    """A campaign's windows as "day start end" items joined by ";" (NULL for none), as a
-    correlated subquery of the campaign table."""
-    campaigns = models.Campaign._meta.db_table
-    windows = models.Window._meta.db_table
-    item = "w.day_of_week || ' ' || w.start_time || ' ' || w.end_time"
-    if vendor == "postgresql":
-        joined = f"string_agg({item}, ';' ORDER BY w.day_of_week, w.start_time, w.end_time)"
-    else:
-        joined = f"group_concat({item}, ';')"
-    return f"(SELECT {joined} FROM {windows} w WHERE w.campaign_id = {campaigns}.id)"
-
-
 def _literal_condition(using: str, model: type[Model], condition: Q) -> str:
     """`condition` as SQL with its values quoted in place (as Django writes a partial
     index's condition), on unqualified columns of `model`'s table."""
@@ -348,17 +334,12 @@ class DjangoCampaignRepository:
 
     def _with_windows(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
         # Plain values, not model instances: a sweep chunk or a spend batch reads a
-        # thousand rows, and building models costs more than the query. Each row brings
-        # its windows as one text (few distinct schedules, so their parsing is cached).
-        windows = RawSQL(_windows_text(connections[self._using].vendor), [])
-        found = list(
-            rows.annotate(windows_text=windows).values(
-                *mappers.CAMPAIGN_READ_COLUMNS, "windows_text"
-            )
-        )
+        # thousand rows, and building models costs more than the query. Windows come from
+        # the row's own copy (few distinct schedules, so their parsing is cached).
+        found = list(rows.values(*mappers.CAMPAIGN_READ_COLUMNS))
         self._read_names.update((r["id"], r["name"]) for r in found)
         self._stored.read(found)
-        return [mappers.campaign_from_values(r, r.pop("windows_text")) for r in found]
+        return [mappers.campaign_from_values(r) for r in found]
 
     def _locked(self, rows: QuerySet[models.Campaign]) -> list[Campaign]:
         # Only the campaign rows are locked, never a joined brand (brands are locked first,
@@ -440,9 +421,12 @@ class DjangoCampaignRepository:
         self._stored.save_changed((int(c.id), mappers.campaign_fields(c)) for c in same)
 
     def replace_windows(self, campaign_id: CampaignId, windows: Iterable[Window]) -> None:
+        windows = list(windows)
         table = models.Window.objects.using(self._using)
         table.filter(campaign_id=campaign_id).delete()
         table.bulk_create(mappers.window_rows(campaign_id, windows))
+        text = mappers.windows_to_text(windows)
+        self._rows().filter(pk=campaign_id).update(windows_text=text)
 
     def _of(self, shard: Shard) -> QuerySet[models.Campaign]:
         if shard.count == 1:
