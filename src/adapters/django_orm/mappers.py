@@ -145,25 +145,8 @@ def window_rows(campaign_id: CampaignId, windows: Iterable[Window]) -> list[mode
     ]
 
 
-def campaign_to_domain(row: models.Campaign, windows: Iterable[models.Window]) -> Campaign:
-    return Campaign(
-        id=CampaignId(row.pk),
-        brand_id=BrandId(row.brand_id),
-        name=row.name,
-        daily_budget=money(row.daily_budget),
-        monthly_budget=money(row.monthly_budget),
-        start_date=row.start_date,
-        end_date=row.end_date,
-        state=State(row.state),
-        holds=holds_from(row.holds),
-        status=Status(row.status),
-        daily=counter(row.daily_period, row.daily_spend),
-        monthly=counter(row.monthly_period, row.monthly_spend),
-        windows=tuple(sorted({window_to_domain(w) for w in windows})),
-        reset_due_at=row.reset_due_at,
-        schedule_due_at=row.schedule_due_at,
-        flight_due_at=row.flight_due_at,
-    )
+def campaign_to_domain(row: models.Campaign) -> Campaign:
+    return campaign_from_values({name: getattr(row, name) for name in CAMPAIGN_READ_COLUMNS})
 
 
 @functools.lru_cache(maxsize=4096)
