@@ -199,11 +199,7 @@ class DjangoBrandRepository:
         self._read_names: dict[int, str] = {}
         self._stored = _Stored(using, models.Brand)
 
-    def _read(self, row: models.Brand) -> Brand:
-        self._read_names[row.pk] = row.name
-        return mappers.brand_to_domain(row)
-
-    def _read_values(self, rows: QuerySet[models.Brand]) -> dict[BrandId, Brand]:
+    def _read(self, rows: QuerySet[models.Brand]) -> dict[BrandId, Brand]:
         found = list(rows.values(*mappers.BRAND_READ_COLUMNS))
         self._read_names.update((r["id"], r["name"]) for r in found)
         self._stored.read(found)
@@ -229,21 +225,20 @@ class DjangoBrandRepository:
             lambda: self._rows().create(**mappers.brand_fields(brand)),
             lambda: self._name_conflict(brand),
         )
-        return self._read(row)
+        self._read_names[row.pk] = row.name
+        return mappers.brand_to_domain(row)
 
     def get(self, brand_id: BrandId) -> Brand | None:
-        row = self._rows().filter(pk=brand_id).first()
-        return None if row is None else self._read(row)
+        return self._read(self._rows().filter(pk=brand_id)).get(brand_id)
 
     def get_many(self, brand_ids: Collection[BrandId]) -> dict[BrandId, Brand]:
-        rows = self._rows().filter(pk__in=list(brand_ids)).order_by("pk")
-        return {BrandId(r.pk): self._read(r) for r in rows}
+        return self._read(self._rows().filter(pk__in=list(brand_ids)).order_by("pk"))
 
     def lock(self, brand_ids: Collection[BrandId]) -> dict[BrandId, Brand]:
         if not brand_ids:
             return {}
         rows = self._rows().select_for_update().filter(pk__in=list(brand_ids)).order_by("pk")
-        return self._read_values(rows)
+        return self._read(rows)
 
     def lock_of_campaigns(self, campaign_ids: Collection[CampaignId]) -> dict[BrandId, Brand]:
         if not campaign_ids:
@@ -258,7 +253,7 @@ class DjangoBrandRepository:
         else:
             owned = models.Campaign.objects.using(self._using).filter(pk__in=list(campaign_ids))
             rows = rows.filter(pk__in=owned.values("brand_id"))
-        return self._read_values(rows.order_by("pk"))
+        return self._read(rows.order_by("pk"))
 
     def save(self, brand: Brand) -> None:
         fields = mappers.brand_fields(brand)
@@ -295,7 +290,7 @@ class DjangoBrandRepository:
             return []
         # Locked in id order; a brand another transaction already rolled is skipped.
         rows = self._rows().select_for_update().filter(due, pk__in=ids).order_by("pk")
-        return [self._read(r) for r in rows]
+        return list(self._read(rows).values())
 
 
 def _literal_condition(using: str, model: type[Model], condition: Q) -> str:
