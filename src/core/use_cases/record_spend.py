@@ -33,7 +33,7 @@ from core.entities import (
 )
 from core.entities.budget import crossed
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from core.use_cases._refresh import refresh_and_save
+from core.use_cases._refresh import lock_for_refresh, refresh_and_save
 
 MAX_BATCH = 10_000
 
@@ -156,15 +156,8 @@ class _Batch:
         self, valid: list[tuple[int, SpendEvent]], results: list[EventResult | None]
     ) -> tuple[int, int]:
         uow, now = self.uow, self.now
-        wanted = {e.campaign_id for _, e in valid}
-        # Lock order everywhere: brands, then campaigns, each in id order. A campaign
-        # whose brand is not locked did not exist yet when the brands were taken.
-        brands = uow.brands.lock_of_campaigns(wanted)
-        campaigns = {
-            c: campaign
-            for c, campaign in uow.campaigns.lock(wanted).items()
-            if campaign.brand_id in brands
-        }
+        locked, brands = lock_for_refresh(uow, {e.campaign_id for _, e in valid})
+        campaigns = {c.id: c for c in locked}
         by_campaign: dict[CampaignId, list[tuple[int, SpendEvent]]] = defaultdict(list)
         for index, event in valid:
             if event.campaign_id not in campaigns:
