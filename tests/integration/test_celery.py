@@ -46,22 +46,28 @@ REDELIVER_QUICKLY = json.dumps(
 # -- processes ----------------------------------------------------------------------------
 
 
+def spawn_in_group(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A child process in a process group of its own (one killpg stops it and everything it
+    started), run from the repository root, its output in `log`."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 class Process:
     """A child process in its own process group, its output in a log file."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
         self.name = name
         self.log = log
-        with log.open("w") as out:
-            self.popen = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.popen = spawn_in_group(argv, env, log)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_celery import REDIS_URL, database_url, redis_answers
+from .test_celery import REDIS_URL, database_url, redis_answers, spawn_in_group
 
 pytestmark = pytest.mark.slow
 
@@ -59,16 +59,7 @@ class MakeRun:
         self.port = int(env["PORT"])
         self.env = env
         self.log = home / "make-run.log"
-        with self.log.open("w") as out:
-            self.popen = subprocess.Popen(
-                ["make", "--no-print-directory", "run"],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.popen = spawn_in_group(["make", "--no-print-directory", "run"], env, self.log)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
