@@ -27,7 +27,7 @@ from entrypoints.celery_app import app
 django.setup()  # before the models are imported; the worker would do it a moment later
 
 from adapters.django_orm.unit_of_work import DjangoUnitOfWork  # noqa: E402
-from core.entities import LedgerEntry  # noqa: E402
+from core.entities import CampaignId, LedgerEntry  # noqa: E402
 from core.ports import SpendLedger  # noqa: E402
 from entrypoints.container import get_container  # noqa: E402
 
@@ -43,9 +43,10 @@ class PausingLedger:
     def __init__(self, ledger: SpendLedger) -> None:
         self._ledger = ledger
 
-    def append(self, entries: Sequence[LedgerEntry]) -> None:
-        self._ledger.append(entries)
+    def add_new(self, entries: Sequence[LedgerEntry]) -> set[tuple[CampaignId, str]]:
+        added = self._ledger.add_new(entries)
         pause()
+        return added
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ledger, name)

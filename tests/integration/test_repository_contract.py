@@ -704,6 +704,40 @@ def test_a_batch_with_a_taken_key_adds_nothing(uow: UowFactory) -> None:
         assert set(u.ledger.find_many({(spring.id, k) for k in "abc"})) == {(spring.id, "a")}
 
 
+def test_add_new_adds_the_free_slots_and_reports_just_those(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    spring = add_campaign(uow, brand.id, "Spring")
+    autumn = add_campaign(uow, brand.id, "Autumn")
+    with uow() as u:
+        assert u.ledger.add_new([]) == set()
+        assert u.ledger.add_new([entry(spring.id, "a", "1")]) == {(spring.id, "a")}
+        u.commit()
+    with uow() as u:
+        added = u.ledger.add_new(
+            [entry(spring.id, "a", "9"), entry(spring.id, "b", "2"), entry(autumn.id, "a", "3")]
+        )
+        u.commit()
+    assert added == {(spring.id, "b"), (autumn.id, "a")}
+    with uow() as u:
+        found = u.ledger.find_many({(spring.id, "a"), (spring.id, "b"), (autumn.id, "a")})
+    # The taken slot keeps its first entry.
+    assert {slot: e.amount for slot, e in found.items()} == {
+        (spring.id, "a"): money("1"),
+        (spring.id, "b"): money("2"),
+        (autumn.id, "a"): money("3"),
+    }
+
+
+def test_add_new_writes_nothing_when_rolled_back(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    spring = add_campaign(uow, brand.id, "Spring")
+    with uow() as u:
+        assert u.ledger.add_new([entry(spring.id, "a", "1")]) == {(spring.id, "a")}
+    with uow() as u:
+        assert u.ledger.find_many({(spring.id, "a")}) == {}
+        assert u.ledger.add_new([entry(spring.id, "a", "2")]) == {(spring.id, "a")}
+
+
 def test_save_many_writes_every_brand(uow: UowFactory) -> None:
     acme = add_brand(uow, "Acme")
     globex = add_brand(uow, "Globex")

@@ -120,12 +120,18 @@ def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[
     return found
 
 
-def _bulk_insert(using: str, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+def _bulk_insert(
+    using: str, model: type[Model], rows: Sequence[dict[str, Any]], unique: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
     """Insert rows (all with the same columns) in one statement per chunk: INSERT ...
     SELECT FROM unnest(one array per column) on PostgreSQL, a prepared statement executed
-    for every row elsewhere."""
+    for every row elsewhere.
+
+    With `unique` (PostgreSQL only), the columns of a unique constraint: a row that would
+    break it is skipped (ON CONFLICT DO NOTHING), and the `unique` values of the rows
+    inserted are returned."""
     if not rows:
-        return
+        return []
     connection = connections[using]
     quote = connection.ops.quote_name
     names = list(rows[0])
@@ -135,15 +141,24 @@ def _bulk_insert(using: str, model: type[Model], rows: Sequence[dict[str, Any]])
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
         sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+        if unique:
+            key = ", ".join(quote(f.column) for f in _columns(model, unique))
+            sql += f" ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+        inserted: list[tuple[Any, ...]] = []
         with connection.cursor() as cursor:
             for start in range(0, len(rows), _BULK_WRITE):
                 chunk = rows[start : start + _BULK_WRITE]
                 cursor.execute(sql, [[row[n] for row in chunk] for n in names])
-        return
+                if unique:
+                    inserted += cursor.fetchall()
+        return inserted
+    if unique:
+        raise NotImplementedError("skipping conflicting rows needs PostgreSQL")
     placeholders = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[_sqlite_value(row[n]) for n in names] for row in rows])
+    return []
 
 
 M = TypeVar("M", bound=Model)
@@ -543,6 +558,22 @@ class DjangoSpendLedger:
             lambda: _bulk_insert(self._using, models.SpendEntry, rows),
             lambda: self._duplicate(entries),
         )
+
+    def add_new(self, entries: Sequence[LedgerEntry]) -> set[tuple[CampaignId, str]]:
+        if not entries:
+            return set()
+        if connections[self._using].vendor == "postgresql":
+            # The unique index decides in the insert itself: a slot that another transaction
+            # has taken but not yet committed waits for it, and is skipped if it commits.
+            rows = [mappers.ledger_fields(e) for e in entries]
+            added = _bulk_insert(self._using, models.SpendEntry, rows, ("campaign", "key"))
+            return {(CampaignId(campaign_id), key) for campaign_id, key in added}
+        # SQLite: a unit of work holds the database's write lock from its first statement,
+        # so no other writer can take a slot between this look-up and the insert.
+        taken = self.find_many([(e.campaign_id, e.key) for e in entries])
+        fresh = [e for e in entries if (e.campaign_id, e.key) not in taken]
+        _bulk_insert(self._using, models.SpendEntry, [mappers.ledger_fields(e) for e in fresh])
+        return {(e.campaign_id, e.key) for e in fresh}
 
     def _sum(self, rows: QuerySet[models.SpendEntry]) -> Money:
         if connections[self._using].vendor != "sqlite":

@@ -244,6 +244,15 @@ class InMemorySpendLedger:
         for entry in entries:
             self._s.ledger[(entry.campaign_id, entry.key)] = entry
 
+    def add_new(self, entries: Sequence[LedgerEntry]) -> set[tuple[CampaignId, str]]:
+        added: set[tuple[CampaignId, str]] = set()
+        for entry in entries:
+            slot = (entry.campaign_id, entry.key)
+            if slot not in self._s.ledger:
+                self._s.ledger[slot] = entry
+                added.add(slot)
+        return added
+
     def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
         return sum(
             (

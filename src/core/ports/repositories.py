@@ -169,6 +169,12 @@ class SpendLedger(Protocol):
         `key`), adding none, when one is taken."""
         ...
 
+    def add_new(self, entries: Sequence[LedgerEntry]) -> set[tuple[CampaignId, str]]:
+        """Add, in bulk, each entry whose (campaign, key) slot is free, and return the slots
+        added. An entry whose slot is taken (by an earlier batch, or by a concurrent one that
+        commits first) is left out, and nothing is raised. The entries name distinct slots."""
+        ...
+
     def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
         """Sum of the campaign's entries with start <= occurred_at < end."""
         ...

@@ -171,44 +171,50 @@ class _Batch:
             c: _spend_snapshot_campaign(campaigns[c], brands[campaigns[c].brand_id], now)
             for c in by_campaign
         }
-        entries: list[LedgerEntry] = []
-        # One look-up for the whole batch, whatever the number of campaigns.
-        known = uow.ledger.find_many(
-            {(c, e.key) for c, events in by_campaign.items() for _, e in events}
-        )
+        # Each slot's first event goes to the ledger, which keeps those whose slot is free
+        # (one insert for the whole batch); the slots it refuses are looked up once, to tell
+        # a retry (duplicate) from a reuse of the key (conflict).
+        offered: dict[tuple[CampaignId, str], LedgerEntry] = {}
+        for campaign_id, events in by_campaign.items():
+            for _, event in events:
+                if (campaign_id, event.key) not in offered:
+                    offered[(campaign_id, event.key)] = LedgerEntry(
+                        campaign_id,
+                        event.key,
+                        event.amount,
+                        event.occurred_at,
+                        now,
+                        event.description,
+                        self.actor,
+                    )
+        added = uow.ledger.add_new(list(offered.values()))
+        known = uow.ledger.find_many(offered.keys() - added) if len(added) < len(offered) else {}
+        known.update((slot, offered[slot]) for slot in added)
+        recorded = 0
         for campaign_id, events in by_campaign.items():
             campaign = campaigns[campaign_id]
             brand = brands[campaign.brand_id]
             for index, event in events:
-                entry = known.get((campaign_id, event.key))
-                if entry is not None:
-                    if event.same_as(entry):
-                        results[index] = EventResult(event.key, Outcome.DUPLICATE)
-                    else:
-                        error = Conflict.on(
-                            "key",
-                            f"'{event.key}' was already recorded for campaign {campaign_id} "
-                            f"with amount {entry.amount} at {entry.occurred_at.isoformat()}",
-                        )
-                        results[index] = EventResult(event.key, Outcome.REJECTED, error.errors)
+                slot = (campaign_id, event.key)
+                if slot in added:
+                    added.discard(slot)  # the slot's later events compare with this one
+                    campaign.record(event.amount, event.occurred_at, now, brand.timezone)
+                    brand.record(event.amount, event.occurred_at, now)
+                    results[index] = EventResult(event.key, Outcome.RECORDED)
+                    recorded += 1
                     continue
-                entry = LedgerEntry(
-                    campaign_id,
-                    event.key,
-                    event.amount,
-                    event.occurred_at,
-                    now,
-                    event.description,
-                    self.actor,
-                )
-                known[(campaign_id, event.key)] = entry
-                entries.append(entry)
-                campaign.record(event.amount, event.occurred_at, now, brand.timezone)
-                brand.record(event.amount, event.occurred_at, now)
-                results[index] = EventResult(event.key, Outcome.RECORDED)
-        if not entries:
+                entry = known[slot]
+                if event.same_as(entry):
+                    results[index] = EventResult(event.key, Outcome.DUPLICATE)
+                else:
+                    error = Conflict.on(
+                        "key",
+                        f"'{event.key}' was already recorded for campaign {campaign_id} "
+                        f"with amount {entry.amount} at {entry.occurred_at.isoformat()}",
+                    )
+                    results[index] = EventResult(event.key, Outcome.REJECTED, error.errors)
+        if not recorded:
             return 0, 0
-        uow.ledger.append(entries)
 
         touched = [campaigns[c] for c in sorted(by_campaign)]
         refreshes = refresh_and_save(uow, touched, brands, now, Cause.SPEND, self.actor)
