@@ -782,13 +782,14 @@ def test_each_event_gets_its_own_result_in_order_and_bad_ones_block_nothing(
         {"campaign_id": "x", "amount": "1", "key": "bad-id"},
         {"campaign_id": cid, "amount": "1", "key": "future", "occurred_at": "2030-01-01T00:00Z"},
         {"campaign_id": cid, "amount": "1", "key": "naive", "occurred_at": "2026-06-12T09:00"},
+        {"campaign_id": cid, "amount": "1", "key": "edge", "occurred_at": "0001-01-01T00:00+14:00"},
         {"campaign_id": cid, "amount": "2", "key": "ok-2", "description": "morning"},
     ]
     response = spend(api, *events)
     assert response.status_code == 200
     body = response.json()
     assert [r["key"] for r in body["results"]] == [e["key"] for e in events]
-    assert [r["outcome"] for r in body["results"]] == ["recorded"] + ["rejected"] * 7 + ["recorded"]
+    assert [r["outcome"] for r in body["results"]] == ["recorded"] + ["rejected"] * 8 + ["recorded"]
     assert [[e["field"] for e in r["errors"]] for r in body["results"]] == [
         [],
         ["amount"],
@@ -798,9 +799,10 @@ def test_each_event_gets_its_own_result_in_order_and_bad_ones_block_nothing(
         ["campaign_id"],
         ["occurred_at"],
         ["occurred_at"],
+        ["occurred_at"],
         [],
     ]
-    assert (body["recorded"], body["duplicate"], body["rejected"]) == (2, 0, 7)
+    assert (body["recorded"], body["duplicate"], body["rejected"]) == (2, 0, 8)
     assert sorted(models.SpendEntry.objects.values_list("key", flat=True)) == ["ok-1", "ok-2"]
     assert set(models.SpendEntry.objects.values_list("actor", flat=True)) == {"ops"}
     assert api.get(f"campaigns/{cid}").json()["daily_spend"] == "3.5"

@@ -345,7 +345,15 @@ def test_an_event_reports_each_of_its_bad_fields(app: App) -> None:
 
 
 @pytest.mark.parametrize(
-    "occurred_at", ["2026-06-15T10:00:00", datetime(2026, 6, 15, 10), "15/06/2026", 1718445600]
+    "occurred_at",
+    [
+        "2026-06-15T10:00:00",
+        datetime(2026, 6, 15, 10),
+        "15/06/2026",
+        1718445600,
+        # Before year 1 once moved to UTC.
+        "0001-01-01T00:00:00+14:00",
+    ],
 )
 def test_an_instant_without_offset_or_not_iso_is_rejected_naming_occurred_at(
     app: App, occurred_at: object

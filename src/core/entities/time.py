@@ -42,7 +42,10 @@ def zone(name: str) -> tzinfo:
 def require_aware(instant: datetime, field: str = "now") -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise InvalidInput.on(field, "must be a timezone-aware instant")
-    return instant.astimezone(UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:  # a wall time at the very edge of the calendar, e.g. year 1 at +14:00
+        raise InvalidInput.on(field, "is outside the calendar's range in UTC") from None
 
 
 def parse_instant(value: object, field: str) -> datetime:

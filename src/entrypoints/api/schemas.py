@@ -73,7 +73,11 @@ def _date_in_range(value: date) -> date:
 
 
 def _instant_in_range(value: datetime) -> datetime:
-    if not EARLIEST <= value.astimezone(UTC).date() <= LATEST:
+    try:
+        day = value.astimezone(UTC).date()
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 falls before year 1 in UTC
+        day = None
+    if day is None or not EARLIEST <= day <= LATEST:
         raise ValueError(f"must lie between {EARLIEST} and {LATEST}")
     return value
 
