@@ -34,17 +34,19 @@ from core.entities import (
 
 
 def money(value: Decimal) -> Money:
-    return Money.of(value)
+    # A money column's value is exact and already has the column's six places, so it
+    # needs no quantizing (a sweep chunk or spend batch reads thousands of them).
+    return Money(value)
 
 
 def optional_money(value: Decimal | None) -> Money | None:
-    return None if value is None else Money.of(value)
+    return None if value is None else Money(value)
 
 
 def counter(period: date | None, spend: Decimal) -> Counter:
     if period is None:
         return Counter.never()
-    return Counter(period, Money.of(spend))
+    return Counter(period, Money(spend))
 
 
 def counter_columns(value: Counter) -> tuple[date | None, Decimal]:
@@ -170,6 +172,11 @@ def windows_to_text(windows: Iterable[Window]) -> str:
     )
 
 
+# By stored value: a dictionary look-up costs a tenth of calling the enum.
+_STATES = {s.value: s for s in State}
+_STATUSES = {s.value: s for s in Status}
+
+
 def campaign_from_values(values: dict[str, Any]) -> Campaign:
     """A campaign from a row read as plain values (CAMPAIGN_READ_COLUMNS)."""
     return Campaign(
@@ -180,9 +187,9 @@ def campaign_from_values(values: dict[str, Any]) -> Campaign:
         monthly_budget=money(values["monthly_budget"]),
         start_date=values["start_date"],
         end_date=values["end_date"],
-        state=State(values["state"]),
+        state=_STATES[values["state"]],
         holds=holds_from(values["holds"]),
-        status=Status(values["status"]),
+        status=_STATUSES[values["status"]],
         daily=counter(values["daily_period"], values["daily_spend"]),
         monthly=counter(values["monthly_period"], values["monthly_spend"]),
         windows=windows_from_text(values["windows_text"]),

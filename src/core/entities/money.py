@@ -33,9 +33,10 @@ class Money:
     def __ge__(self, other: Money) -> bool:
         return self.amount >= other.amount
 
-    @classmethod
-    def zero(cls) -> Self:
-        return cls(Decimal(0).quantize(_QUANTUM))
+    @staticmethod
+    def zero() -> Money:
+        # One shared instance: Money is immutable, and counters ask for zero all the time.
+        return _ZERO
 
     @classmethod
     def of(cls, value: Decimal | int | str) -> Self:
@@ -91,3 +92,6 @@ class Money:
 
     def __str__(self) -> str:
         return format(self.amount.normalize(), "f")
+
+
+_ZERO = Money(Decimal(0).quantize(_QUANTUM))

@@ -31,7 +31,7 @@ from core.entities import (
     Status,
     Subject,
 )
-from core.entities.budget import crossed
+from core.entities.budget import PERIODS, crossed
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases._refresh import lock_for_refresh, refresh_and_save
 
@@ -242,7 +242,7 @@ class _Batch:
         alerts: list[Alert] = []
         for campaign in touched:
             brand = brands[campaign.brand_id]
-            for period in Period:
+            for period in PERIODS:
                 after = campaign.spend(period, now, brand.timezone)
                 budget = campaign.budget(period)
                 for threshold in crossed(campaign_before[campaign.id][period], after, budget):
@@ -255,7 +255,7 @@ class _Batch:
                     )
                     alerts.append(Alert(key, campaign.name, after, budget, brand.currency, now))
         for brand_id, brand in brands.items():
-            for period in Period:
+            for period in PERIODS:
                 after = brand.spend(period, now)
                 brand_budget = brand.budget(period)
                 if brand_budget is None:
@@ -273,13 +273,13 @@ class _Batch:
 
 
 def _spend_snapshot(brand: Brand, now: datetime) -> dict[Period, Money]:
-    return {p: brand.spend(p, now) for p in Period}
+    return {p: brand.spend(p, now) for p in PERIODS}
 
 
 def _spend_snapshot_campaign(
     campaign: Campaign, brand: Brand, now: datetime
 ) -> dict[Period, Money]:
-    return {p: campaign.spend(p, now, brand.timezone) for p in Period}
+    return {p: campaign.spend(p, now, brand.timezone) for p in PERIODS}
 
 
 def _brand_flags(brand: Brand, now: datetime) -> tuple[bool, bool]:
@@ -288,7 +288,7 @@ def _brand_flags(brand: Brand, now: datetime) -> tuple[bool, bool]:
 
 def _brand_flags_from(before: dict[Period, Money], brand: Brand) -> tuple[bool, bool]:
     return tuple(  # type: ignore[return-value]
-        (budget := brand.budget(p)) is not None and before[p] >= budget for p in Period
+        (budget := brand.budget(p)) is not None and before[p] >= budget for p in PERIODS
     )
 
 
