@@ -390,6 +390,27 @@ def test_save_many_writes_every_campaign(uow: UowFactory) -> None:
         u.campaigns.save_many([])
 
 
+# Up to 15 significant digits: SQLite keeps a decimal column as a double, which holds no more.
+@pytest.mark.parametrize("amount", ["0", "0.000001", "123.45", "999999999.999998"])
+def test_save_many_and_the_ledger_keep_money_exact(uow: UowFactory, amount: str) -> None:
+    brand = add_brand(uow)
+    campaign = add_campaign(uow, brand.id)
+    with uow() as u:
+        (locked,) = u.campaigns.lock_brand(brand.id)
+        locked.daily = Counter(date(2026, 6, 12), money(amount))
+        locked.monthly = Counter(date(2026, 6, 1), money(amount) + money("0.000001"))
+        u.campaigns.save_many([locked])
+        u.ledger.add_new([entry(campaign.id, "k", amount if amount != "0" else "1")])
+        u.commit()
+    with uow() as u:
+        stored = u.campaigns.get(campaign.id)
+        (recorded,) = u.ledger.find_many({(campaign.id, "k")}).values()
+    assert stored is not None
+    assert (stored.daily.spend, stored.monthly.spend) == (locked.daily.spend, locked.monthly.spend)
+    assert str(stored.monthly.spend) == str(money(amount) + money("0.000001"))
+    assert recorded.amount == money(amount if amount != "0" else "1")
+
+
 def test_replace_windows_makes_them_the_whole_schedule(uow: UowFactory) -> None:
     brand = add_brand(uow)
     campaign = add_campaign(uow, brand.id, windows=(Window(1, time(9), time(17)),))
