@@ -82,7 +82,8 @@ class Period(enum.StrEnum):
         return _containing(self, instant, tz)
 
     def end(self, period: date, tz: str) -> datetime:
-        return day_end(period, tz) if self is Period.DAY else month_end(period, tz)
+        """The instant the period that starts on local day `period` ends."""
+        return _end(self, period, tz)
 
 
 # The periods in order, as a plain tuple: iterating the enum itself is several times slower,
@@ -95,6 +96,12 @@ PERIODS = (Period.DAY, Period.MONTH)
 def _containing(period: Period, instant: datetime, tz: str) -> date:
     day = local_date(instant, tz)
     return day if period is Period.DAY else day.replace(day=1)
+
+
+# Asked for every campaign a sweep or a spend batch refreshes, mostly for the same few periods.
+@functools.lru_cache(maxsize=8192)
+def _end(period: Period, start: date, tz: str) -> datetime:
+    return day_end(start, tz) if period is Period.DAY else month_end(start, tz)
 
 
 @attrs.frozen

@@ -10,6 +10,8 @@ import attrs
 from core.entities.audit import AuditEntry, CampaignId, Cause
 from core.entities.brand import Brand, BrandId, parse_name
 from core.entities.budget import (
+    DAILY_HOLDS,
+    MONTHLY_HOLDS,
     Counter,
     Hold,
     Period,
@@ -216,16 +218,16 @@ class Campaign:
 
     def _next_reset(self, brand: Brand, now: datetime) -> datetime | None:
         tz = brand.timezone
+        # A budget hold (the campaign's own or the brand's) is released when its period
+        # ends, even if this campaign spent nothing itself. A day ends no later than its
+        # month, so the earliest candidate is the first one found.
+        holds = self.holds
+        if not holds.isdisjoint(DAILY_HOLDS):
+            return Period.DAY.end(Period.DAY.containing(now, tz), tz)
         own = next_counter_reset(self.daily, self.monthly, now, tz)
-        # A brand-wide hold is released when the brand's period ends, even if this campaign
-        # spent nothing itself.
-        brand_due = []
-        if Hold.BRAND_DAILY_BUDGET in self.holds or Hold.DAILY_BUDGET in self.holds:
-            brand_due.append(Period.DAY.end(Period.DAY.containing(now, tz), tz))
-        if Hold.BRAND_MONTHLY_BUDGET in self.holds or Hold.MONTHLY_BUDGET in self.holds:
-            brand_due.append(Period.MONTH.end(Period.MONTH.containing(now, tz), tz))
-        candidates = [t for t in (own, *brand_due) if t is not None]
-        return min(candidates) if candidates else None
+        if own is None and not holds.isdisjoint(MONTHLY_HOLDS):
+            return Period.MONTH.end(Period.MONTH.containing(now, tz), tz)
+        return own
 
     def _next_flight_change(self, now: datetime, tz: str) -> datetime | None:
         today = local_date(now, tz)
