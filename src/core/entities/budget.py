@@ -171,8 +171,8 @@ THRESHOLDS = (80, 100)
 def crossed(before: Money, after: Money, budget: Money | None) -> tuple[int, ...]:
     """Alert thresholds (percent of `budget`) that spend reached by going from before to
     after."""
-    if budget is None:
-        return ()
+    if budget is None or after.amount * 100 < budget.amount * THRESHOLDS[0]:
+        return ()  # below the lowest threshold: the usual case, answered at once
     return tuple(
         t for t in THRESHOLDS if before.amount * 100 < budget.amount * t <= after.amount * 100
     )

@@ -72,10 +72,10 @@ class Money:
             )
         if number > MAX_AMOUNT:
             raise InvalidInput.on(field, f"must not exceed {MAX_AMOUNT}")
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -PLACES and number != number.quantize(_QUANTUM):
+        exact = number.quantize(_QUANTUM)  # bounded above, so it never overflows the context
+        if exact != number:
             raise InvalidInput.on(field, f"has more than {PLACES} decimal places")
-        return cls(number.quantize(_QUANTUM))
+        return cls(exact)
 
     def __add__(self, other: Money) -> Money:
         return Money(self.amount + other.amount)
