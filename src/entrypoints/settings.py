@@ -10,6 +10,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS JSON for the broker, e.g. {"visibility_timeout":
 DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept open (default 60)
 SWEEP_SHARDS  parts a sweep works on at once, each on its own connection (1-16; default 2
              on PostgreSQL, 1 on SQLite, which has one writer at a time anyway)
+GC_THRESHOLD allocations between the garbage collector's youngest-generation runs (default
+             20000; 0 keeps Python's own settings); see entrypoints/apps.py
 ALERT_WEBHOOK_URL budget alerts are also POSTed here as JSON when set
 ALERT_EMAILS comma-separated addresses budget alerts are also e-mailed to
 DEFAULT_FROM_EMAIL, EMAIL_HOST, EMAIL_PORT the sender and SMTP server for those e-mails
@@ -137,6 +139,16 @@ def _shards() -> int:
 
 
 SWEEP_SHARDS = _shards()
+
+
+def _gc_threshold() -> int:
+    raw = os.environ.get("GC_THRESHOLD", "").strip() or "20000"
+    if not raw.isdigit() or int(raw) > 10_000_000:
+        raise RuntimeError(f"GC_THRESHOLD must be a whole number from 0 to 10000000, not {raw!r}")
+    return int(raw)
+
+
+GC_THRESHOLD = _gc_threshold()
 
 USE_TZ = True
 TIME_ZONE = "UTC"
