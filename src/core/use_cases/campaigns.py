@@ -26,6 +26,7 @@ from core.entities.schedule import Window, parse_windows
 from core.entities.time import parse_date
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases._common import UNSET
+from core.use_cases._refresh import lock_for_refresh
 
 
 def _parse_id(value: object, field: str) -> int:
@@ -126,11 +127,11 @@ def _change(
     cid = CampaignId(_parse_id(campaign_id, "campaign_id"))
     now = clock.now()
     with uow_factory() as uow:
-        brand_of = uow.campaigns.brand_of({cid})
-        if cid not in brand_of:
+        locked, brands = lock_for_refresh(uow, {cid})
+        if not locked:
             raise NotFound.on("campaign_id", f"campaign {cid} does not exist")
-        brand = uow.brands.lock({brand_of[cid]})[brand_of[cid]]
-        campaign = uow.campaigns.lock({cid})[cid]
+        (campaign,) = locked
+        brand = brands[campaign.brand_id]
         apply(uow, campaign)
         refresh = campaign.refresh(brand, now, cause, actor)
         uow.campaigns.save(campaign)
