@@ -255,18 +255,6 @@ def campaign_row(campaign: Campaign) -> models.Campaign:
 # -- ledger, audit, alerts -------------------------------------------------------------------
 
 
-def ledger_to_domain(row: models.SpendEntry) -> LedgerEntry:
-    return LedgerEntry(
-        campaign_id=CampaignId(row.campaign_id),
-        key=row.key,
-        amount=money(row.amount),
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        description=row.description,
-        actor=row.actor,
-    )
-
-
 def ledger_from_values(values: dict[str, Any]) -> LedgerEntry:
     return LedgerEntry(
         campaign_id=CampaignId(values["campaign_id"]),
