@@ -858,6 +858,25 @@ def test_budgets_sent_as_numbers_are_taken_exactly(api: Api, brand: dict[str, An
     assert (body["daily_budget"], body["monthly_budget"]) == ("123456789.123456", "999999999999")
 
 
+def test_spend_of_the_largest_amount_adds_up_past_any_budget(
+    api: Api, live: dict[str, Any]
+) -> None:
+    cid, largest = live["id"], "999999999999"
+    for key in ("big-1", "big-2", "big-3"):
+        response = spend(api, {"campaign_id": cid, "amount": largest, "key": key})
+        assert response.json()["recorded"] == 1, response.content
+    campaign = api.get(f"campaigns/{cid}").json()
+    brand = api.get(f"brands/{live['brand_id']}").json()
+    assert campaign["daily_spend"] == campaign["monthly_spend"] == "2999999999997"
+    assert brand["daily_spend"] == brand["monthly_spend"] == "2999999999997"
+    assert campaign["status"] == "paused"
+    assert set(campaign["holds"]) == {"DAILY_BUDGET", "MONTHLY_BUDGET"}
+    response = spend(api, {"campaign_id": cid, "amount": "1000000000000", "key": "too-big"})
+    (result,) = response.json()["results"]
+    assert result["outcome"] == "rejected"
+    assert [e["field"] for e in result["errors"]] == ["amount"]
+
+
 def test_replaying_a_request_gives_duplicate_for_every_event_and_changes_nothing(
     api: Api, live: dict[str, Any]
 ) -> None:

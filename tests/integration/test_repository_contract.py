@@ -31,6 +31,7 @@ from core.entities import (
     Subject,
     Window,
 )
+from core.entities.money import MAX_AMOUNT
 from core.ports import SpendLedger, Sweep, UnitOfWork
 
 from .conftest import NOW, TODAY
@@ -409,6 +410,37 @@ def test_save_many_and_the_ledger_keep_money_exact(uow: UowFactory, amount: str)
     assert (stored.daily.spend, stored.monthly.spend) == (locked.daily.spend, locked.monthly.spend)
     assert str(stored.monthly.spend) == str(money(amount) + money("0.000001"))
     assert recorded.amount == money(amount if amount != "0" else "1")
+
+
+# A counter adds up events each as large as a budget may be (MAX_AMOUNT), so it holds far
+# more than a budget. Whole numbers here: SQLite keeps 15 significant digits.
+def test_counters_and_ledger_sums_hold_many_times_the_largest_amount(uow: UowFactory) -> None:
+    largest = str(MAX_AMOUNT)
+    many = money("999999999999999")  # a thousand of the largest, and some
+    acme = add_brand(uow)
+    campaign = add_campaign(uow, acme.id)
+    with uow() as u:
+        (locked,) = u.campaigns.lock_brand(campaign.brand_id)
+        brand = u.brands.lock([acme.id])[acme.id]
+        locked.daily = Counter(TODAY, many)
+        locked.monthly = Counter(date(2026, 6, 1), many)
+        brand.daily = Counter(TODAY, many)
+        brand.monthly = Counter(date(2026, 6, 1), many)
+        u.campaigns.save_many([locked])
+        u.brands.save_many([brand])
+        u.ledger.add_new([entry(campaign.id, f"k{n}", largest) for n in range(20)])
+        assert len(u.alerts.add_new([attrs.evolve(alert(campaign.id, 100), spend=many)])) == 1
+        u.commit()
+    start, end = NOW - timedelta(days=1), NOW + timedelta(days=1)
+    with uow() as u:
+        stored, stored_brand = u.campaigns.get(campaign.id), u.brands.get(acme.id)
+        assert u.ledger.total(campaign.id, start, end) == money("19999999999980")
+        assert u.ledger.brand_total(acme.id, start, end) == money("19999999999980")
+        (pending,) = u.alerts.pending(10)
+    assert stored is not None and stored_brand is not None
+    assert (stored.daily.spend, stored.monthly.spend) == (many, many)
+    assert (stored_brand.daily.spend, stored_brand.monthly.spend) == (many, many)
+    assert pending.spend == many
 
 
 def test_replace_windows_makes_them_the_whole_schedule(uow: UowFactory) -> None:

@@ -17,7 +17,11 @@ from django.db.models import Q
 
 from core.entities import Cause, Hold, Period, State, Status, Subject
 
+# Budgets and amounts are at most 999,999,999,999 (core MAX_AMOUNT): 18 digits with six
+# places. A counter adds up amounts, so it has six more digits: a period's spend may pass a
+# budget many times over (spend is recorded whatever the campaign's status).
 MONEY_DIGITS = 18
+COUNTER_DIGITS = 24
 MONEY_PLACES = 6
 
 
@@ -93,11 +97,11 @@ class Brand(models.Model):
         max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
     )
     daily_spend = models.DecimalField(
-        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
+        max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
     )
     daily_period = models.DateField(null=True, blank=True)
     monthly_spend = models.DecimalField(
-        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
+        max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
     )
     monthly_period = models.DateField(null=True, blank=True)
     reset_due_at = models.DateTimeField(null=True, blank=True)
@@ -141,11 +145,11 @@ class Campaign(models.Model):
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=Status.DRAFT.value)
     holds = models.CharField(max_length=255, blank=True, default="")
     daily_spend = models.DecimalField(
-        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
+        max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
     )
     daily_period = models.DateField(null=True, blank=True)
     monthly_spend = models.DecimalField(
-        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
+        max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES, default=Decimal(0)
     )
     monthly_period = models.DateField(null=True, blank=True)
     # When each sweep next needs this campaign (NULL: not until something else changes it).
@@ -307,7 +311,7 @@ class Alert(models.Model):
     period = models.DateField()
     threshold = models.PositiveSmallIntegerField()
     subject_name = models.CharField(max_length=200)
-    spend = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    spend = models.DecimalField(max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES)
     budget = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     currency = models.CharField(max_length=3)
     raised_at = models.DateTimeField()

@@ -601,12 +601,17 @@ class DjangoSpendLedger:
             total: Decimal | None = rows.aggregate(total=Sum("amount"))["total"]
             return Money.zero() if total is None else Money.of(total)
         # SQLite keeps decimals as floating point and adds them up as such, which drifts
-        # in the sixth place over a few thousand entries. A stored amount (SQLite keeps 15
-        # significant digits, e.g. 999999999.999999) rounds back to its exact number of
-        # micros, and integers add up exactly.
-        micros = Cast(Round(F("amount") * _MICROS), BigIntegerField())
-        whole: int | None = rows.aggregate(total=Sum(micros))["total"]
-        return Money.zero() if whole is None else Money.of(Decimal(whole).scaleb(-MONEY_PLACES))
+        # in the sixth place over a few thousand entries. Integers add up exactly, so each
+        # stored amount is split into its whole units and its micros (SQLite keeps 15
+        # significant digits, e.g. 999999999.999999, and both parts round back exactly).
+        # Split, rather than all in micros: a sum of amounts near the maximum, counted in
+        # micros, would pass SQLite's 64-bit integers.
+        units = Cast(F("amount"), BigIntegerField())
+        micros = Cast(Round((F("amount") - units) * _MICROS), BigIntegerField())
+        sums = rows.aggregate(units=Sum(units), micros=Sum(micros))
+        if sums["units"] is None:
+            return Money.zero()
+        return Money.of(Decimal(sums["units"]) + Decimal(sums["micros"]).scaleb(-MONEY_PLACES))
 
     def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
         return self._sum(

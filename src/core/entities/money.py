@@ -11,7 +11,7 @@ from core.entities.errors import InvalidInput
 
 PLACES = 6
 _QUANTUM = Decimal(1).scaleb(-PLACES)
-MAX_AMOUNT = Decimal("999999999999")  # fits DECIMAL(18, 6) columns with room for sums
+MAX_AMOUNT = Decimal("999999999999")  # an amount or a budget; a counter may hold 10^6 times more
 
 MoneyInput = Decimal | int | str
 
