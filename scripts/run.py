@@ -112,23 +112,16 @@ def demo_login() -> tuple[str, str]:
 # -- the three processes ------------------------------------------------------------------
 
 
-# On Linux a child asks the kernel for SIGTERM when this script dies, however it dies, and
-# then becomes the real command: nothing outlives `make run`.
-ORPHAN_GUARD = """
-import ctypes, os, signal, sys
-PR_SET_PDEATHSIG = 1
-ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-if os.getppid() != int(sys.argv[1]):
-    sys.exit(1)  # the parent died before the guard was in place
-os.execv(sys.argv[2], sys.argv[2:])
-"""
+# On Linux each child is started through the orphan guard: it gets SIGTERM when this script
+# dies, however it dies, so nothing outlives `make run`.
+ORPHAN_GUARD = ROOT / "scripts" / "orphan_guard.py"
 
 
 class Child:
     def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         self.name = name
         if sys.platform == "linux":
-            argv = [sys.executable, "-c", ORPHAN_GUARD, str(os.getpid()), *argv]
+            argv = [sys.executable, str(ORPHAN_GUARD), str(os.getpid()), *argv]
         # Its own process group: the terminal's Ctrl-C reaches only this script, which
         # stops the children one by one.
         self.process = subprocess.Popen(

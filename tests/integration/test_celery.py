@@ -46,9 +46,17 @@ REDELIVER_QUICKLY = json.dumps(
 # -- processes ----------------------------------------------------------------------------
 
 
+ORPHAN_GUARD = ROOT / "scripts" / "orphan_guard.py"
+
+
 def spawn_in_group(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A child process in a process group of its own (one killpg stops it and everything it
-    started), run from the repository root, its output in `log`."""
+    started), run from the repository root, its output in `log`. On Linux it is started
+    through the orphan guard, so it is stopped when this test run dies, however it dies:
+    a worker left behind would keep a session on the test database and take tasks from
+    the next run's queues."""
+    if sys.platform == "linux":
+        argv = [sys.executable, str(ORPHAN_GUARD), str(os.getpid()), *argv]
     with log.open("w") as out:
         return subprocess.Popen(
             argv,

@@ -194,3 +194,50 @@ def test_make_run_serves_the_admin_runs_tasks_and_stops_cleanly(
             urllib.request.urlopen(run.url("/admin/login/"), timeout=5)
     finally:
         run.kill_leftovers()
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its new parent to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the orphan guard uses Linux's prctl")
+def test_a_process_started_through_the_orphan_guard_stops_when_its_parent_is_killed() -> None:
+    sleeper = "import time; time.sleep(120)"
+    parent_code = (
+        "import os, subprocess, sys, time\n"
+        "guard, python, sleeper = sys.argv[1:]\n"
+        "child = subprocess.Popen([python, guard, str(os.getpid()), python, '-c', sleeper])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    guard = str(ROOT / "scripts" / "orphan_guard.py")
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code, guard, sys.executable, sleeper],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    try:
+        # Once the guard has become the program (its own arguments gone from the command
+        # line), it has asked for the signal.
+        deadline = time.monotonic() + 30
+        while guard.encode() in Path(f"/proc/{child}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "the guard never started its program"
+            time.sleep(0.05)
+        assert sleeper.encode() in Path(f"/proc/{child}/cmdline").read_bytes()
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child), "the child outlived its killed parent"
+    finally:
+        parent.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
