@@ -20,17 +20,23 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_protect
 
 from adapters.django_orm import mappers, models
 from core.entities import (
+    SYSTEM,
     Campaign,
     DomainError,
     FieldError,
@@ -192,9 +198,63 @@ class UseCaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
+# Past this many rows (by PostgreSQL's statistics) an unfiltered list shows the statistics'
+# count instead of counting every row.
+ESTIMATE_ABOVE = 100_000
+
+
+class LargeTablePaginator(Paginator):  # type: ignore[type-arg]
+    """Pages of a large table: the campaigns, and the records that grow without end (the
+    ledger gets a row per spend event).
+
+    An exact count reads the whole table, and the admin counts on every page: 0.1 s twice
+    per page at a million campaigns, seconds at a hundred million ledger entries.
+    Unfiltered, on PostgreSQL, the count is the planner's statistics for the table (kept
+    up to date by autovacuum) once they pass ESTIMATE_ABOVE rows; a filtered or searched
+    list, a smaller table, a table never analysed, and SQLite are counted exactly."""
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list
+        if isinstance(rows, QuerySet) and not rows.query.where:
+            connection = connections[rows.db]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                        [connection.ops.quote_name(rows.model._meta.db_table)],
+                    )
+                    found = cursor.fetchone()
+                if found is not None and found[0] > ESTIMATE_ABOVE:
+                    return int(found[0])
+        counted: int = super().count
+        return counted
+
+
+class ActorFilter(admin.SimpleListFilter):
+    """The automation ("system") and each user, without reading the table for the
+    distinct actors it holds (a scan of the whole ledger)."""
+
+    title = "actor"
+    parameter_name = "actor__exact"  # as the field filter had it: saved links still work
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        users = get_user_model().objects.order_by("username").values_list("username", flat=True)
+        return [(SYSTEM, SYSTEM)] + [(name, name) for name in users if name != SYSTEM]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset if value is None else queryset.filter(actor=value)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Records the use cases write and nobody edits: listed and viewed, never added,
-    changed or deleted, whoever asks."""
+    changed or deleted, whoever asks. These tables only grow: their lists count through
+    LargeTablePaginator, and a filtered list does not count the whole table again for
+    its "(N total)"."""
+
+    paginator = LargeTablePaginator
+    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -251,8 +311,19 @@ class BrandAdmin(UseCaseAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.Brand]:
+        # Counted per listed brand (a correlated subquery through the brand's index), not
+        # by joining every campaign: the join made each of the list's queries (the page,
+        # its count, the filters' choices) read all campaigns, 1.7 s at a million.
         rows: QuerySet[models.Brand] = super().get_queryset(request)
-        return rows.annotate(campaign_total=Count("campaigns"))
+        per_brand = (
+            models.Campaign.objects.filter(brand=OuterRef("pk"))
+            .order_by()
+            .values("brand")
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
+        total = Coalesce(Subquery(per_brand, output_field=IntegerField()), 0)
+        return rows.annotate(campaign_total=total)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("spent_today", "spent_this_month", "campaign_links")
@@ -432,6 +503,8 @@ class CampaignAdmin(UseCaseAdmin):
     )
     list_filter = ("status", HoldFilter, "brand", "state")
     list_select_related = ("brand",)
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     search_fields = ("name",)
     autocomplete_fields = ("brand",)
     actions = ("launch", "pause", "resume")
@@ -594,7 +667,7 @@ class SpendEntryAdmin(ReadOnlyAdmin):
         "actor",
         "recorded_at",
     )
-    list_filter = ("campaign__brand", "actor")
+    list_filter = ("campaign__brand", ActorFilter)
     list_select_related = ("campaign__brand",)
     search_fields = ("key", "description", "campaign__name")
 
@@ -614,7 +687,7 @@ class StatusChangeAdmin(ReadOnlyAdmin):
         "cause",
         "actor",
     )
-    list_filter = ("cause", "to_status", "actor", "campaign__brand")
+    list_filter = ("cause", "to_status", ActorFilter, "campaign__brand")
     list_select_related = ("campaign",)
     search_fields = ("campaign__name", "actor")
 

@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from adapters.django_orm import models
 from adapters.in_memory import FixedClock
 from core.use_cases.brands import CreateBrandCommand
 from core.use_cases.campaigns import CampaignActionCommand, CreateCampaignCommand
 from core.use_cases.record_spend import RecordSpendCommand
+from entrypoints import admin as admin_module
 from entrypoints.container import get_container
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -186,6 +189,22 @@ def test_brand_changelist_shows_todays_and_this_months_totals(
     assert "0.00 / 100.00 USD (0%)" in client.get(f"{ADMIN}/campaign/").content.decode()
 
 
+def test_brand_changelist_counts_each_brands_campaigns_without_reading_every_campaign(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    make_brand("Empty", "UTC")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{ADMIN}/brand/")
+    counts = {row.name: row.campaign_total for row in response.context["cl"].result_list}
+    assert counts == {"Hudson": 5, "Thames": 1, "Empty": 0}
+    # Counted per listed brand: no query of the list joins the whole campaign table.
+    joins = [q["sql"] for q in queries.captured_queries if "JOIN" in q["sql"]]
+    assert joins == []
+    column = list(response.context["cl"].list_display).index("campaign_count")
+    ordered = client.get(f"{ADMIN}/brand/?o=-{column}").context["cl"].result_list
+    assert [row.name for row in ordered] == ["Hudson", "Thames", "Empty"]
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -204,6 +223,47 @@ def test_ledger_audit_and_alert_changelists(
     response = client.get(f"{ADMIN}/{path}")
     assert response.status_code == 200
     assert response.context["cl"].result_count > 0
+
+
+@pytest.mark.parametrize("model", ["spendentry", "statuschange"])
+def test_the_actor_filter_offers_the_automation_and_each_user_without_scanning_the_records(
+    client: Client, portfolio: dict[str, int], model: str
+) -> None:
+    User.objects.create(username="ops")
+    spend(portfolio["london"], "5", "by-ops")  # the automation, "system", records it
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(f"{ADMIN}/{model}/")
+    (actors,) = [f for f in listed.context["cl"].filter_specs if f.title == "actor"]
+    assert [value for value, _ in actors.lookup_choices] == ["system", "olivia", "ops"]
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    everything = listed.context["cl"].result_count
+    assert client.get(f"{ADMIN}/{model}/?actor__exact=system").context["cl"].result_count == (
+        everything
+    )
+    assert client.get(f"{ADMIN}/{model}/?actor__exact=ops").context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9])
+def test_large_lists_are_counted_from_the_statistics_only_unfiltered_on_postgresql(
+    client: Client,
+    portfolio: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int,
+) -> None:
+    monkeypatch.setattr(admin_module, "ESTIMATE_ABOVE", threshold)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE" if connection.vendor == "postgresql" else "SELECT 1")
+    entries = models.SpendEntry.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(f"{ADMIN}/spendentry/")
+    counted = [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert listed.context["cl"].result_count == entries
+    estimated = connection.vendor == "postgresql" and threshold == 0
+    assert (counted == []) == estimated
+    with CaptureQueriesContext(connection) as queries:
+        filtered = client.get(f"{ADMIN}/spendentry/?q=s1")
+    assert filtered.context["cl"].result_count == 1
+    assert [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
 
 
 def test_campaign_history_links_open_the_filtered_ledger_and_audit_log(
