@@ -118,7 +118,8 @@ def ledger_sum(campaign_id: CampaignId | None = None, brand_id: BrandId | None =
     day = NOW.replace(hour=0, minute=0)
     with DjangoUnitOfWork() as uow:
         if campaign_id is not None:
-            return uow.ledger.total(campaign_id, day, day + timedelta(days=1))
+            (total,) = uow.ledger.totals([(campaign_id, day, day + timedelta(days=1))])
+            return total
         assert brand_id is not None
         return uow.ledger.brand_total(brand_id, day, day + timedelta(days=1))
 

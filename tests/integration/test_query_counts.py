@@ -1,5 +1,6 @@
 """The sweeps and a spend batch cost what is due, not what is stored: their number of SQL
-queries is the same with 100 campaigns as with 2,000."""
+queries is the same with 100 campaigns as with 2,000. Reconcile reads everything, a page of
+campaigns at a time: its queries grow with the pages, not with the campaigns."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from adapters.django_orm import models
+from adapters.django_orm.repositories import TOTALS_CHUNK
 from core.use_cases._refresh import SweepCommand
 from core.use_cases.apply_dayparting import ApplyDayparting
 from core.use_cases.enforce_budgets import EnforceBudgets
 from core.use_cases.flight import CheckFlight
+from core.use_cases.reconcile import Reconcile, ReconcileCommand
 from core.use_cases.record_spend import RecordSpend, RecordSpendCommand
 from core.use_cases.reset_period import ResetPeriod
 
@@ -75,17 +78,40 @@ def _queries(n: int, django_uow: Callable[[], Any]) -> dict[str, int]:
     return counts
 
 
+def _empty() -> None:
+    models.Alert.objects.all().delete()
+    models.StatusChange.objects.all().delete()
+    models.SpendEntry.objects.all().delete()
+    models.Campaign.objects.all().delete()
+    models.Brand.objects.all().delete()
+
+
 @pytest.fixture
 def counts_at(django_uow: Callable[[], Any]) -> Callable[[int], dict[str, int]]:
     def count(n: int) -> dict[str, int]:
-        models.Alert.objects.all().delete()
-        models.StatusChange.objects.all().delete()
-        models.SpendEntry.objects.all().delete()
-        models.Campaign.objects.all().delete()
-        models.Brand.objects.all().delete()
+        _empty()
         return _queries(n, django_uow)
 
     return count
+
+
+def test_reconcile_queries_per_page_of_campaigns_not_per_campaign(
+    django_uow: Callable[[], Any],
+) -> None:
+    def queries(n: int) -> int:
+        _empty()
+        _load(n)
+        with CaptureQueriesContext(connection) as captured:
+            result = Reconcile(django_uow, chunk_size=1000)(ReconcileCommand(NOW))
+        assert (result.checked_campaigns, result.checked_brands) == (n, 1)
+        return len(captured)
+
+    # One page of campaigns at 100, two at 2,000: one page more costs a few queries, and
+    # on SQLite one more ledger statement per TOTALS_CHUNK windows (two per campaign).
+    small, large = queries(100), queries(2000)
+    assert small <= 16, small
+    chunks = 0 if connection.vendor == "postgresql" else 2 * 2000 // TOTALS_CHUNK
+    assert large - small <= 6 + chunks, (small, large)
 
 
 def test_sweeps_and_spend_batches_query_the_same_for_100_and_2000_campaigns(

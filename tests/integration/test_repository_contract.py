@@ -434,7 +434,7 @@ def test_counters_and_ledger_sums_hold_many_times_the_largest_amount(uow: UowFac
     start, end = NOW - timedelta(days=1), NOW + timedelta(days=1)
     with uow() as u:
         stored, stored_brand = u.campaigns.get(campaign.id), u.brands.get(acme.id)
-        assert u.ledger.total(campaign.id, start, end) == money("19999999999980")
+        assert u.ledger.totals([(campaign.id, start, end)]) == [money("19999999999980")]
         assert u.ledger.brand_total(acme.id, start, end) == money("19999999999980")
         (pending,) = u.alerts.pending(10)
     assert stored is not None and stored_brand is not None
@@ -609,15 +609,46 @@ def test_ledger_totals_count_start_inclusive_end_exclusive(uow: UowFactory) -> N
             ]
         )
         u.commit()
+    later = (end + timedelta(days=1), end + timedelta(days=2))
     with uow() as u:
-        assert u.ledger.total(one.id, start, end) == money("10.500001")
-        assert u.ledger.total(two.id, start, end) == money("2.25")
+        totals = u.ledger.totals(
+            [
+                (one.id, start, end),
+                (two.id, start, end),
+                (one.id, *later),
+                (one.id, start - timedelta(days=1), end + timedelta(days=1)),
+                (CampaignId(theirs.id + 1000), start, end),  # no such campaign
+                (one.id, start, end),  # the same window again
+            ]
+        )
+        assert totals == [
+            money("10.500001"),
+            money("2.25"),
+            Money.zero(),
+            money("2010.500001"),
+            Money.zero(),
+            money("10.500001"),
+        ]
+        assert u.ledger.totals([]) == []
         assert u.ledger.brand_total(acme.id, start, end) == money("12.750001")
         assert u.ledger.brand_total(globex.id, start, end) == money("500")
-        assert u.ledger.total(one.id, end + timedelta(days=1), end + timedelta(days=2)) == (
-            Money.zero()
-        )
         assert u.ledger.brand_total(BrandId(globex.id + 1000), start, end) == Money.zero()
+
+
+def test_ledger_totals_take_many_windows_at_once_in_their_order(uow: UowFactory) -> None:
+    # More windows than one SQLite statement takes, each campaign's own sum.
+    brand = add_brand(uow)
+    campaigns = [add_campaign(uow, brand.id, f"c{n}") for n in range(3)]
+    with uow() as u:
+        u.ledger.append([entry(c.id, f"k{n}", f"{n + 1}.000001") for n, c in enumerate(campaigns)])
+        u.commit()
+    windows = [
+        (campaigns[n % 3].id, NOW - timedelta(minutes=n), NOW + timedelta(minutes=1))
+        for n in range(501)
+    ]
+    with uow() as u:
+        totals = u.ledger.totals(windows)
+    assert totals == [money(f"{n % 3 + 1}.000001") for n in range(501)]
 
 
 # -- the audit log ---------------------------------------------------------------------------

@@ -262,7 +262,7 @@ def test_money_keeps_six_decimal_places_in_columns_and_sums() -> None:
     with DjangoUnitOfWork() as uow:
         stored = uow.campaigns.get(campaign.id)
         stored_brand = uow.brands.get(brand.id)
-        total = uow.ledger.total(campaign.id, NOW, NOW + timedelta(seconds=1))
+        (total,) = uow.ledger.totals([(campaign.id, NOW, NOW + timedelta(seconds=1))])
     assert stored is not None and stored_brand is not None
     assert stored.daily_budget == Money.of("999999.999999")
     assert stored.daily.spend == Money.of("0.000001")
@@ -284,7 +284,7 @@ def test_ledger_sums_are_exact_over_thousands_of_entries() -> None:
         uow.commit()
     window = (NOW, NOW + timedelta(seconds=1))
     with DjangoUnitOfWork() as uow:
-        total = uow.ledger.total(campaign.id, *window)
+        (total,) = uow.ledger.totals([(campaign.id, *window)])
         brand_total = uow.ledger.brand_total(acme.id, *window)
     assert total == Money.of("1370370367.035999")
     assert total == Money.of(sum((a.amount for a in amounts), Decimal(0)))

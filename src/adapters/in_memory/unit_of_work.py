@@ -253,15 +253,19 @@ class InMemorySpendLedger:
                 added.add(slot)
         return added
 
-    def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
-        return sum(
-            (
-                e.amount
-                for (cid, _), e in self._s.ledger.items()
-                if cid == campaign_id and start <= e.occurred_at < end
-            ),
-            Money.zero(),
-        )
+    def totals(self, windows: Sequence[tuple[CampaignId, datetime, datetime]]) -> list[Money]:
+        wanted = {campaign_id for campaign_id, _, _ in windows}
+        entries: dict[CampaignId, list[LedgerEntry]] = {c: [] for c in wanted}
+        for (campaign_id, _), entry in self._s.ledger.items():
+            if campaign_id in wanted:
+                entries[campaign_id].append(entry)
+        return [
+            sum(
+                (e.amount for e in entries[campaign_id] if start <= e.occurred_at < end),
+                Money.zero(),
+            )
+            for campaign_id, start, end in windows
+        ]
 
     def brand_total(self, brand_id: BrandId, start: datetime, end: datetime) -> Money:
         ids = {i for i, c in self._s.campaigns.items() if c.brand_id == brand_id}

@@ -175,8 +175,10 @@ class SpendLedger(Protocol):
         commits first) is left out, and nothing is raised. The entries name distinct slots."""
         ...
 
-    def total(self, campaign_id: CampaignId, start: datetime, end: datetime) -> Money:
-        """Sum of the campaign's entries with start <= occurred_at < end."""
+    def totals(self, windows: Sequence[tuple[CampaignId, datetime, datetime]]) -> list[Money]:
+        """For each (campaign, start, end) window, in order, the sum of the campaign's
+        entries with start <= occurred_at < end: a few look-ups for however many windows
+        (a page of a thousand campaigns, each with its own brand-local periods)."""
         ...
 
     def brand_total(self, brand_id: BrandId, start: datetime, end: datetime) -> Money:

@@ -10,8 +10,21 @@ from datetime import datetime
 
 import attrs
 
-from core.entities import SYSTEM, Brand, BrandId, Campaign, CampaignId, Cause, Hold, Refresh, Status
-from core.entities.time import require_aware
+from core.entities import (
+    SYSTEM,
+    Brand,
+    BrandId,
+    Campaign,
+    CampaignId,
+    Cause,
+    Counter,
+    Hold,
+    Money,
+    Period,
+    Refresh,
+    Status,
+)
+from core.entities.time import day_start, require_aware
 from core.ports import InOrder, Runner, Shard, Sweep, UnitOfWork, UnitOfWorkFactory
 
 
@@ -117,6 +130,35 @@ def refresh_and_save(
     if audit:
         uow.audit.append(audit)
     return refreshes
+
+
+def current_windows(
+    campaign_id: CampaignId, tz: str, now: datetime
+) -> list[tuple[CampaignId, datetime, datetime]]:
+    """The campaign's current day and month as ledger windows: (campaign, start, end)."""
+    windows = []
+    for period in (Period.DAY, Period.MONTH):
+        current = period.containing(now, tz)
+        windows.append((campaign_id, day_start(current, tz), period.end(current, tz)))
+    return windows
+
+
+def recount(
+    uow: UnitOfWork,
+    campaigns: Sequence[Campaign],
+    brands: Mapping[BrandId, Brand],
+    now: datetime,
+) -> None:
+    """Set each campaign's current day and month counters to the ledger's sums for them,
+    with one ledger look-up for all the campaigns."""
+    windows = []
+    for campaign in campaigns:
+        windows += current_windows(campaign.id, brands[campaign.brand_id].timezone, now)
+    totals: list[Money] = uow.ledger.totals(windows)
+    for n, campaign in enumerate(campaigns):
+        tz = brands[campaign.brand_id].timezone
+        campaign.daily = Counter(Period.DAY.containing(now, tz), totals[2 * n])
+        campaign.monthly = Counter(Period.MONTH.containing(now, tz), totals[2 * n + 1])
 
 
 def lock_for_refresh(

@@ -14,7 +14,7 @@ from core.entities.errors import Collector, InvalidInput
 from core.entities.time import day_start, parse_timezone
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases._common import UNSET
-from core.use_cases._refresh import SweepResult, Tallier, refresh_and_save
+from core.use_cases._refresh import SweepResult, Tallier, recount, refresh_and_save
 
 
 @attrs.frozen
@@ -113,17 +113,12 @@ def _recount(uow: UnitOfWork, brand: Brand, campaigns: list[Campaign], now: date
     tz = brand.timezone
     for period in Period:
         current = period.containing(now, tz)
-        start, end = day_start(current, tz), period.end(current, tz)
-        subjects: list[Brand | Campaign] = [brand, *campaigns]
-        for subject in subjects:
-            if isinstance(subject, Brand):
-                spend = uow.ledger.brand_total(subject.id, start, end)
-            else:
-                spend = uow.ledger.total(subject.id, start, end)
-            if period is Period.DAY:
-                subject.daily = Counter(current, spend)
-            else:
-                subject.monthly = Counter(current, spend)
+        spend = uow.ledger.brand_total(brand.id, day_start(current, tz), period.end(current, tz))
+        if period is Period.DAY:
+            brand.daily = Counter(current, spend)
+        else:
+            brand.monthly = Counter(current, spend)
+    recount(uow, campaigns, {brand.id: brand}, now)
 
 
 def _parse_brand_changes(command: UpdateBrandCommand) -> dict[str, Any]:

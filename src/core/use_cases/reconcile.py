@@ -8,9 +8,9 @@ from datetime import datetime
 import attrs
 
 from core.entities import SYSTEM, BrandId, CampaignId, Cause, Counter, Money, Period
-from core.entities.time import day_start, next_month
+from core.entities.time import day_start
 from core.ports import UnitOfWorkFactory
-from core.use_cases._refresh import lock_for_refresh, refresh_and_save
+from core.use_cases._refresh import current_windows, lock_for_refresh, recount, refresh_and_save
 
 
 @attrs.frozen
@@ -37,12 +37,6 @@ class ReconcileResult:
     repaired: bool
 
 
-def _bounds(period: Period, counter: Counter, tz: str) -> tuple[datetime, datetime]:
-    start = counter.period
-    end = start.fromordinal(start.toordinal() + 1) if period is Period.DAY else next_month(start)
-    return day_start(start, tz), day_start(end, tz)
-
-
 class Reconcile:
     """Compare each campaign's and brand's current-period counters with the ledger. With
     `repair`, set mismatching counters to the ledger's sums and recompute the campaigns'
@@ -67,36 +61,26 @@ class Reconcile:
                 after = max(c.id for c in page)
                 brands = uow.brands.get_many({c.brand_id for c in page})
                 fix: list[CampaignId] = []
+                # Every campaign's current day and month, summed from the ledger in one call.
+                windows: list[tuple[CampaignId, datetime, datetime]] = []
+                counted: list[tuple[Period, Money]] = []
                 for campaign in page:
-                    brand = brands[campaign.brand_id]
-                    brand_ids.add(brand.id)
+                    tz = brands[campaign.brand_id].timezone
+                    brand_ids.add(campaign.brand_id)
                     checked += 1
-                    for period, counter in (
-                        (Period.DAY, campaign.daily),
-                        (Period.MONTH, campaign.monthly),
-                    ):
-                        current = period.containing(now, brand.timezone)
-                        if counter.period != current:
-                            counter = Counter.empty(current)
-                        start, end = _bounds(period, counter, brand.timezone)
-                        total = uow.ledger.total(campaign.id, start, end)
-                        if total != counter.spend:
-                            mismatches.append(
-                                Mismatch("campaign", campaign.id, period, counter.spend, total)
-                            )
-                            fix.append(campaign.id)
+                    windows += current_windows(campaign.id, tz, now)
+                    counted += [(p, campaign.spend(p, now, tz)) for p in (Period.DAY, Period.MONTH)]
+                totals = uow.ledger.totals(windows)
+                for (campaign_id, _, _), (period, spend), total in zip(
+                    windows, counted, totals, strict=True
+                ):
+                    if total != spend:
+                        mismatches.append(Mismatch("campaign", campaign_id, period, spend, total))
+                        if not fix or fix[-1] != campaign_id:
+                            fix.append(campaign_id)
                 if command.repair and fix:
                     locked, locked_brands = lock_for_refresh(uow, fix)
-                    for campaign in locked:
-                        tz = locked_brands[campaign.brand_id].timezone
-                        for period in Period:
-                            current = period.containing(now, tz)
-                            start, end = _bounds(period, Counter.empty(current), tz)
-                            counter = Counter(current, uow.ledger.total(campaign.id, start, end))
-                            if period is Period.DAY:
-                                campaign.daily = counter
-                            else:
-                                campaign.monthly = counter
+                    recount(uow, locked, locked_brands, now)
                     refresh_and_save(
                         uow, locked, locked_brands, now, Cause.BUDGET_CHECK, command.actor
                     )
@@ -107,7 +91,10 @@ class Reconcile:
                 changed = False
                 for period in Period:
                     current = period.containing(now, brand.timezone)
-                    start, end = _bounds(period, Counter.empty(current), brand.timezone)
+                    start, end = (
+                        day_start(current, brand.timezone),
+                        period.end(current, brand.timezone),
+                    )
                     total = uow.ledger.brand_total(brand.id, start, end)
                     spend = brand.spend(period, now)
                     if total != spend:
