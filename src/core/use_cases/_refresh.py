@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections import Counter as Tally
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import attrs
 
@@ -24,6 +24,7 @@ from core.entities import (
     Refresh,
     Status,
 )
+from core.entities.budget import PERIODS
 from core.entities.time import day_start, require_aware
 from core.ports import InOrder, Runner, Shard, Sweep, UnitOfWork, UnitOfWorkFactory
 
@@ -132,15 +133,21 @@ def refresh_and_save(
     return refreshes
 
 
-def current_windows(
-    campaign_id: CampaignId, tz: str, now: datetime
-) -> list[tuple[CampaignId, datetime, datetime]]:
-    """The campaign's current day and month as ledger windows: (campaign, start, end)."""
-    windows = []
-    for period in (Period.DAY, Period.MONTH):
-        current = period.containing(now, tz)
-        windows.append((campaign_id, day_start(current, tz), period.end(current, tz)))
-    return windows
+def current_periods(now: datetime, tz: str) -> list[tuple[Period, date, datetime, datetime]]:
+    """The current day and month in zone `tz`: each period, its first local day, and the
+    instants it starts and ends (its window of the ledger)."""
+    found = []
+    for period in PERIODS:
+        day = period.containing(now, tz)
+        found.append((period, day, day_start(day, tz), period.end(day, tz)))
+    return found
+
+
+def set_counter(subject: Brand | Campaign, period: Period, counter: Counter) -> None:
+    if period is Period.DAY:
+        subject.daily = counter
+    else:
+        subject.monthly = counter
 
 
 def recount(
@@ -151,14 +158,29 @@ def recount(
 ) -> None:
     """Set each campaign's current day and month counters to the ledger's sums for them,
     with one ledger look-up for all the campaigns."""
-    windows = []
-    for campaign in campaigns:
-        windows += current_windows(campaign.id, brands[campaign.brand_id].timezone, now)
-    totals: list[Money] = uow.ledger.totals(windows)
-    for n, campaign in enumerate(campaigns):
-        tz = brands[campaign.brand_id].timezone
-        campaign.daily = Counter(Period.DAY.containing(now, tz), totals[2 * n])
-        campaign.monthly = Counter(Period.MONTH.containing(now, tz), totals[2 * n + 1])
+    periods = [current_periods(now, brands[c.brand_id].timezone) for c in campaigns]
+    totals = iter(
+        uow.ledger.totals(
+            [
+                (campaign.id, start, end)
+                for campaign, current in zip(campaigns, periods, strict=True)
+                for _, _, start, end in current
+            ]
+        )
+    )
+    for campaign, current in zip(campaigns, periods, strict=True):
+        for period, day, _, _ in current:
+            set_counter(campaign, period, Counter(day, next(totals)))
+
+
+def brand_ledger_totals(
+    uow: UnitOfWork, brand: Brand, now: datetime
+) -> list[tuple[Period, date, Money]]:
+    """The brand's current day and month, each with the ledger's sum for it."""
+    return [
+        (period, day, uow.ledger.brand_total(brand.id, start, end))
+        for period, day, start, end in current_periods(now, brand.timezone)
+    ]
 
 
 def lock_for_refresh(

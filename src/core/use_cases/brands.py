@@ -8,13 +8,20 @@ from typing import Any
 
 import attrs
 
-from core.entities import SYSTEM, Brand, BrandId, Campaign, Cause, Counter, NotFound, Period
+from core.entities import SYSTEM, Brand, BrandId, Campaign, Cause, Counter, NotFound
 from core.entities.brand import parse_currency, parse_name, parse_optional_budget
 from core.entities.errors import Collector, InvalidInput
-from core.entities.time import day_start, parse_timezone
+from core.entities.time import parse_timezone
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases._common import UNSET
-from core.use_cases._refresh import SweepResult, Tallier, recount, refresh_and_save
+from core.use_cases._refresh import (
+    SweepResult,
+    Tallier,
+    brand_ledger_totals,
+    recount,
+    refresh_and_save,
+    set_counter,
+)
 
 
 @attrs.frozen
@@ -110,14 +117,8 @@ class UpdateBrand:
 def _recount(uow: UnitOfWork, brand: Brand, campaigns: list[Campaign], now: datetime) -> None:
     """A new time zone moves every day and month boundary, so counters dated in the old zone
     no longer match the ledger (invariant 1): count the current periods afresh from it."""
-    tz = brand.timezone
-    for period in Period:
-        current = period.containing(now, tz)
-        spend = uow.ledger.brand_total(brand.id, day_start(current, tz), period.end(current, tz))
-        if period is Period.DAY:
-            brand.daily = Counter(current, spend)
-        else:
-            brand.monthly = Counter(current, spend)
+    for period, day, total in brand_ledger_totals(uow, brand, now):
+        set_counter(brand, period, Counter(day, total))
     recount(uow, campaigns, {brand.id: brand}, now)
 
 

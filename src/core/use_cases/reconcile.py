@@ -8,9 +8,15 @@ from datetime import datetime
 import attrs
 
 from core.entities import SYSTEM, BrandId, CampaignId, Cause, Counter, Money, Period
-from core.entities.time import day_start
 from core.ports import UnitOfWorkFactory
-from core.use_cases._refresh import current_windows, lock_for_refresh, recount, refresh_and_save
+from core.use_cases._refresh import (
+    brand_ledger_totals,
+    current_periods,
+    lock_for_refresh,
+    recount,
+    refresh_and_save,
+    set_counter,
+)
 
 
 @attrs.frozen
@@ -68,8 +74,9 @@ class Reconcile:
                     tz = brands[campaign.brand_id].timezone
                     brand_ids.add(campaign.brand_id)
                     checked += 1
-                    windows += current_windows(campaign.id, tz, now)
-                    counted += [(p, campaign.spend(p, now, tz)) for p in (Period.DAY, Period.MONTH)]
+                    for period, _, start, end in current_periods(now, tz):
+                        windows.append((campaign.id, start, end))
+                        counted.append((period, campaign.spend(period, now, tz)))
                 totals = uow.ledger.totals(windows)
                 for (campaign_id, _, _), (period, spend), total in zip(
                     windows, counted, totals, strict=True
@@ -89,20 +96,11 @@ class Reconcile:
             with self._uow() as uow:
                 brand = uow.brands.lock({brand_id})[brand_id]
                 changed = False
-                for period in Period:
-                    current = period.containing(now, brand.timezone)
-                    start, end = (
-                        day_start(current, brand.timezone),
-                        period.end(current, brand.timezone),
-                    )
-                    total = uow.ledger.brand_total(brand.id, start, end)
+                for period, day, total in brand_ledger_totals(uow, brand, now):
                     spend = brand.spend(period, now)
                     if total != spend:
                         mismatches.append(Mismatch("brand", brand.id, period, spend, total))
-                        if period is Period.DAY:
-                            brand.daily = Counter(current, total)
-                        else:
-                            brand.monthly = Counter(current, total)
+                        set_counter(brand, period, Counter(day, total))
                         changed = True
                 if command.repair and changed:
                     brand.reset_due_at = brand.next_reset_at(now)
