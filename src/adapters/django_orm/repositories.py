@@ -523,6 +523,13 @@ _LEDGER_COLUMNS = (
 )
 
 
+def _from_parts(units: int | None, micros: int | None) -> Money:
+    """A SQLite sum added up as whole units and micros (None: nothing to add)."""
+    if units is None or micros is None:
+        return Money.zero()
+    return Money.of(Decimal(units) + Decimal(micros).scaleb(-MONEY_PLACES))
+
+
 class DjangoSpendLedger:
     def __init__(self, using: str) -> None:
         self._using = using
@@ -612,53 +619,59 @@ class DjangoSpendLedger:
         units = Cast(F("amount"), BigIntegerField())
         micros = Cast(Round((F("amount") - units) * _MICROS), BigIntegerField())
         sums = rows.aggregate(units=Sum(units), micros=Sum(micros))
-        if sums["units"] is None:
-            return Money.zero()
-        return Money.of(Decimal(sums["units"]) + Decimal(sums["micros"]).scaleb(-MONEY_PLACES))
+        return _from_parts(sums["units"], sums["micros"])
 
     def totals(self, windows: Sequence[tuple[CampaignId, datetime, datetime]]) -> list[Money]:
-        # One statement per chunk: the windows joined to the ledger through its (campaign,
-        # occurred_at) index, one sum per window.
-        connection = connections[self._using]
-        table = connection.ops.quote_name(models.SpendEntry._meta.db_table)
-        joined = (
+        # The windows joined to the ledger through its (campaign, occurred_at) index, one
+        # sum per window: one statement on PostgreSQL, one per TOTALS_CHUNK on SQLite.
+        if not windows:
+            return []
+        if connections[self._using].vendor == "postgresql":
+            return self._totals_postgres(windows)
+        return [
+            total
+            for first in range(0, len(windows), TOTALS_CHUNK)
+            for total in self._totals_sqlite(windows[first : first + TOTALS_CHUNK])
+        ]
+
+    def _windows_joined(self) -> str:
+        table = connections[self._using].ops.quote_name(models.SpendEntry._meta.db_table)
+        return (
             f"LEFT JOIN {table} s ON s.campaign_id = w.campaign_id"
             " AND s.occurred_at >= w.start AND s.occurred_at < w.stop GROUP BY w.n ORDER BY w.n"
         )
-        sums: list[Money] = []
-        size = max(1, len(windows)) if connection.vendor == "postgresql" else TOTALS_CHUNK
-        with connection.cursor() as cursor:
-            for first in range(0, len(windows), size):
-                chunk = windows[first : first + size]
-                if connection.vendor == "postgresql":
-                    cursor.execute(
-                        "SELECT COALESCE(SUM(s.amount), 0) FROM unnest(%s::bigint[],"
-                        " %s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY"
-                        f" AS w(campaign_id, start, stop, n) {joined}",
-                        [list(column) for column in zip(*chunk, strict=True)],
-                    )
-                    sums += [Money.of(total) for (total,) in cursor.fetchall()]
-                    continue
-                # SQLite: whole units and micros added up apart, as in _sum.
-                values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-                params = [
-                    value
-                    for n, (campaign_id, start, end) in enumerate(chunk)
-                    for value in (n, campaign_id, _sqlite_value(start), _sqlite_value(end))
-                ]
-                cursor.execute(
-                    f"WITH w(n, campaign_id, start, stop) AS (VALUES {values})"
-                    " SELECT SUM(CAST(s.amount AS INTEGER)), SUM(CAST(ROUND((s.amount"
-                    f" - CAST(s.amount AS INTEGER)) * {_MICROS}) AS INTEGER)) FROM w {joined}",
-                    params,
-                )
-                sums += [
-                    Money.zero()
-                    if units is None
-                    else Money.of(Decimal(units) + Decimal(micros).scaleb(-MONEY_PLACES))
-                    for units, micros in cursor.fetchall()
-                ]
-        return sums
+
+    def _totals_postgres(
+        self, windows: Sequence[tuple[CampaignId, datetime, datetime]]
+    ) -> list[Money]:
+        with connections[self._using].cursor() as cursor:
+            cursor.execute(
+                "SELECT COALESCE(SUM(s.amount), 0) FROM unnest(%s::bigint[],"
+                " %s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY"
+                f" AS w(campaign_id, start, stop, n) {self._windows_joined()}",
+                [list(column) for column in zip(*windows, strict=True)],
+            )
+            return [Money.of(total) for (total,) in cursor.fetchall()]
+
+    def _totals_sqlite(
+        self, windows: Sequence[tuple[CampaignId, datetime, datetime]]
+    ) -> list[Money]:
+        # Whole units and micros added up apart, as in _sum.
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(windows))
+        params = [
+            value
+            for n, (campaign_id, start, end) in enumerate(windows)
+            for value in (n, campaign_id, _sqlite_value(start), _sqlite_value(end))
+        ]
+        with connections[self._using].cursor() as cursor:
+            cursor.execute(
+                f"WITH w(n, campaign_id, start, stop) AS (VALUES {values})"
+                " SELECT SUM(CAST(s.amount AS INTEGER)), SUM(CAST(ROUND((s.amount"
+                f" - CAST(s.amount AS INTEGER)) * {_MICROS}) AS INTEGER))"
+                f" FROM w {self._windows_joined()}",
+                params,
+            )
+            return [_from_parts(units, micros) for units, micros in cursor.fetchall()]
 
     def brand_total(self, brand_id: BrandId, start: datetime, end: datetime) -> Money:
         return self._sum(
