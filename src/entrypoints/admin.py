@@ -393,7 +393,9 @@ class BrandAdmin(UseCaseAdmin):
 
 
 class WindowForm(CoreValidatedForm):
-    day_of_week = forms.TypedChoiceField(choices=_DAYS, coerce=int)
+    # The blank choice keeps a row the operator added but left empty unchanged, so it is
+    # skipped: with Monday preselected, a browser posts it as a half-filled window.
+    day_of_week = forms.TypedChoiceField(choices=[("", "---------"), *_DAYS], coerce=int)
 
     class Meta:
         model = models.Window
@@ -446,7 +448,8 @@ class WindowInline(admin.TabularInline):  # type: ignore[type-arg]
     model = models.Window
     form = WindowForm
     formset = WindowFormSet
-    extra = 1
+    # No empty row on the page: "Add another dayparting window" adds one when wanted.
+    extra = 0
     verbose_name = "dayparting window"
     verbose_name_plural = "dayparting windows (none: runs at any time)"
 
