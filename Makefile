@@ -2,7 +2,7 @@
 #   make run    web + worker + beat (SQLite and an embedded broker unless DATABASE_URL /
 #               CELERY_BROKER_URL are set)
 #   make test   lint, types, import layers, unit and integration tests (SQLite, and
-#               PostgreSQL / Redis where they answer)
+#               PostgreSQL / Redis / RabbitMQ where they answer)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672//
+export TEST_REDIS_URL TEST_RABBITMQ_URL
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: install check lint types layers test test-unit test-sqlite test-postgres run format
@@ -39,14 +41,14 @@ test-unit: install
 
 # Unit and integration tests on the embedded defaults (SQLite, in-process broker).
 test-sqlite: install
-	env -u DATABASE_URL -u CELERY_BROKER_URL TEST_REDIS_URL=$(TEST_REDIS_URL) DEBUG=1 \
+	env -u DATABASE_URL -u CELERY_BROKER_URL DEBUG=1 \
 		$(BIN)/pytest tests -q
 
 # The integration tests again on PostgreSQL; skipped with a reason where none answers,
 # an error in CI.
 test-postgres: install
 	@if $(BIN)/python scripts/reachable.py "$(TEST_POSTGRES_URL)"; then \
-		DATABASE_URL="$(TEST_POSTGRES_URL)" TEST_REDIS_URL=$(TEST_REDIS_URL) DEBUG=1 \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" DEBUG=1 \
 			$(BIN)/pytest tests/integration -q; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL does not answer at $(TEST_POSTGRES_URL), and CI requires it" >&2; exit 1; \

@@ -7,16 +7,27 @@ folder is collected; the unit tests do not notice."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from .services import private_postgres, private_rabbit, private_redis
+
+__all__ = ["private_postgres", "private_rabbit", "private_redis"]  # fixtures for every test here
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "entrypoints.settings")
 # The settings refuse to start without a SECRET_KEY unless told it is fine (tests only).
 os.environ.setdefault("BUDGET_ALLOW_INSECURE_KEY", "1")
+# The test run's own metrics files, not the checkout's var/metrics (which `make run` uses).
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="budget-test-metrics-")
+    atexit.register(shutil.rmtree, os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
