@@ -1,18 +1,26 @@
 """`make run`: the whole service on this machine, in one terminal.
 
 Prepares the database (migrations, which also create the beat schedule; demo data and a
-demo admin login, each once), then runs the web server, a Celery worker and Celery beat as
-child processes, their output prefixed with their name. Ctrl-C (SIGINT) or SIGTERM stops
-all three: they get SIGTERM and up to SHUTDOWN_TIMEOUT seconds to finish what they are
-doing (the worker completes its running tasks), then SIGKILL; a second Ctrl-C kills at
-once. If any of the three exits on its own, the others are stopped too.
+demo admin login, each once), collects the static files and empties the metrics folder,
+then runs the web server (gunicorn), a Celery worker and Celery beat as child processes,
+their output prefixed with their name. Ctrl-C (SIGINT) or SIGTERM stops all three: they
+get SIGTERM and up to SHUTDOWN_TIMEOUT seconds to finish what they are doing (the worker
+completes its running tasks), then SIGKILL; a second Ctrl-C kills at once. If any of the
+three exits on its own, the others are stopped too.
 
-Environment (all optional):
+Environment (all optional; also read from a `.env` file in the checkout, the real
+environment winning):
   BUDGET_HOME          where var/ lives (database, broker, demo login); default: the checkout
   DATABASE_URL         e.g. postgres://user@host:5432/db; default SQLite in var/db.sqlite3
   CELERY_BROKER_URL    e.g. redis://127.0.0.1:6379/0; default the embedded broker in var/broker
   HOST, PORT           where the web server listens; default 127.0.0.1:8000
   DEBUG                default 1 (a development service)
+  LOG_FORMAT           default text here (json is the default elsewhere when DEBUG is off)
+  WEB_SERVER           gunicorn (default), or runserver: Django's development server, one
+                       thread per request, which then closes its database connection after
+                       each request
+  WEB_CONCURRENCY, WEB_THREADS  gunicorn's worker processes and threads (see
+                       src/entrypoints/gunicorn_conf.py); default 2 and 4
   CELERY_CONCURRENCY   worker processes; default 2
   SHUTDOWN_TIMEOUT     seconds to wait for a clean stop; default 30
 """
@@ -30,6 +38,8 @@ import time
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
+
+from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_USER = "admin"
@@ -79,7 +89,19 @@ def prepare() -> tuple[str, str]:
         call_command("seed_data")
     login = demo_login()
     connections.close_all()
+    say("run", "collecting static files (manage.py collectstatic)")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    empty_metrics_folder()
     return login
+
+
+def empty_metrics_folder() -> None:
+    """Start the metrics from zero: the files of an earlier run's processes would otherwise
+    count in /metrics as if those processes still ran."""
+    from django.conf import settings
+
+    for path in Path(settings.PROMETHEUS_MULTIPROC_DIR).glob("*.db"):
+        path.unlink(missing_ok=True)
 
 
 def demo_login() -> tuple[str, str]:
@@ -159,30 +181,42 @@ class Child:
         return self.process.poll() is None
 
 
-def child_env() -> dict[str, str]:
+def child_env(name: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     env["DJANGO_SETTINGS_MODULE"] = "entrypoints.settings"
+    # PostgreSQL's pg_stat_activity then shows which part holds a connection.
+    env.setdefault("PGAPPNAME", f"budget-{name}")
     return env
 
 
-def start_children(host: str, port: str) -> list[Child]:
-    env = child_env()
+WEB_SERVERS = ("gunicorn", "runserver")
+
+
+def web_command(server: str, host: str, port: str) -> tuple[list[str], dict[str, str]]:
+    """The web process's command line and the environment it needs on top of the rest."""
+    python = sys.executable
+    if server == "runserver":
+        # (The settings close its connections after each request: see DB_CONN_MAX_AGE.)
+        argv = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--insecure"]
+        return argv, {}
+    argv = [python, "-m", "gunicorn", "-c", "python:entrypoints.gunicorn_conf"]
+    return argv, {"HOST": host, "PORT": port}
+
+
+def start_children(host: str, port: str, server: str) -> list[Child]:
     python = sys.executable
     concurrency = os.environ.get("CELERY_CONCURRENCY", "2")
     celery = [python, "-m", "celery", "-A", "entrypoints.celery_app"]
+    web_argv, web_env = web_command(server, host, port)
     return [
-        Child(
-            "web",
-            [python, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--insecure"],
-            env,
-        ),
+        Child("web", web_argv, {**child_env("web"), **web_env}),
         Child(
             "worker",
             [*celery, "worker", "-l", "INFO", "-n", "worker@%h", "--concurrency", concurrency],
-            env,
+            child_env("worker"),
         ),
-        Child("beat", [*celery, "beat", "-l", "INFO"], env),
+        Child("beat", [*celery, "beat", "-l", "INFO"], child_env("beat")),
     ]
 
 
@@ -233,13 +267,30 @@ class Supervisor:
         return status
 
 
+def metrics_access() -> str:
+    """How /metrics may be read, as the settings have it."""
+    from django.conf import settings
+
+    if settings.METRICS_TOKEN:
+        return "Authorization: Bearer $METRICS_TOKEN"
+    if settings.METRICS_PUBLIC:
+        return "open to anyone: METRICS_PUBLIC is on"
+    return "off: set METRICS_TOKEN, or METRICS_PUBLIC=1"
+
+
 def main() -> int:
     os.chdir(ROOT)
+    load_dotenv(ROOT / ".env", override=False)
     os.environ.setdefault("BUDGET_HOME", str(ROOT))
     os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("LOG_FORMAT", "text")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "entrypoints.settings")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
+    server = os.environ.get("WEB_SERVER", "").strip() or "gunicorn"
+    if server not in WEB_SERVERS:
+        say("run", f"WEB_SERVER must be one of {', '.join(WEB_SERVERS)}, not {server!r}")
+        return 2
 
     try:
         user, password = prepare()
@@ -255,6 +306,9 @@ def main() -> int:
         f"admin     {base}/admin/   user {user}   password {password}",
         f"          (the login is kept in {settings.VAR_DIR / 'demo-admin.txt'})",
         f"API       {base}/api/v1/docs",
+        f"health    {base}/health",
+        f"metrics   {base}/metrics   ({metrics_access()})",
+        f"web       {server}",
         f"database  {masked(database)}",
         f"broker    {masked(broker)}",
         "Ctrl-C stops web, worker and beat.",
@@ -263,7 +317,7 @@ def main() -> int:
 
     supervisor = Supervisor()
     if not supervisor.stop.is_set():
-        supervisor.children.extend(start_children(host, port))
+        supervisor.children.extend(start_children(host, port, server))
     return supervisor.run(float(os.environ.get("SHUTDOWN_TIMEOUT", "30")))
 
 

@@ -43,6 +43,7 @@ from core.use_cases.flight import CheckFlight
 from core.use_cases.reconcile import Reconcile
 from core.use_cases.record_spend import RecordSpend
 from core.use_cases.reset_period import ResetPeriod
+from entrypoints.metrics import CountedNotifier
 
 
 def notifier_from_settings() -> AlertNotifier:
@@ -55,7 +56,7 @@ def notifier_from_settings() -> AlertNotifier:
         notifiers.append(DjangoEmailNotifier(emails, getattr(settings, "DEFAULT_FROM_EMAIL", None)))
     webhook: str = getattr(settings, "ALERT_WEBHOOK_URL", "")
     if webhook:
-        notifiers.append(WebhookNotifier(webhook))
+        notifiers.append(CountedNotifier("webhook", WebhookNotifier(webhook)))
     return notifiers[0] if len(notifiers) == 1 else FanOutNotifier(notifiers)
 
 

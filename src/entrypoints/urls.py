@@ -1,7 +1,20 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from entrypoints.health import health_view
+from entrypoints.metrics import metrics_view
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", include("entrypoints.api.urls")),
+    # For load balancers, monitors and Prometheus: no session, no CSRF form to post.
+    path("health", health_view, name="health"),
+    path("metrics", metrics_view, name="metrics"),
 ]
+
+# Errors raised before any view answers (a Host not allowed, a failing middleware) get the
+# API's JSON error shape under /api/, and Django's own pages elsewhere.
+handler400 = "entrypoints.api.errors.bad_request"
+handler403 = "entrypoints.api.errors.permission_denied"
+handler404 = "entrypoints.api.errors.page_not_found"
+handler500 = "entrypoints.api.errors.server_error"

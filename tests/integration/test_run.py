@@ -1,7 +1,7 @@
 """The one command, `make run`, started in the background with a home (var/) of its own: the
-admin login page answers, the demo login it prints works, a task queued with a periodic
-command's --async completes on its worker, and Ctrl-C or SIGTERM stops web, worker and
-beat, leaving nothing running.
+admin login page answers, served by gunicorn with its styles, the demo login it prints works,
+/health answers, a task queued with a periodic command's --async completes on its worker,
+and Ctrl-C or SIGTERM stops web, worker and beat, leaving nothing running.
 
 `embedded` is a fresh machine: SQLite and the embedded broker in that home, stopped with
 Ctrl-C. `configured` runs on the suite's database (SQLite or PostgreSQL) and on Redis, as
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -100,6 +101,30 @@ class MakeRun:
             self.popen.wait(timeout=10)
 
 
+def assert_styles_are_served(run: MakeRun) -> None:
+    """The admin's stylesheets load from the web process itself."""
+    with urllib.request.urlopen(run.url("/admin/login/"), timeout=10) as answer:
+        page = answer.read().decode()
+    stylesheets = re.findall(r'href="(/static/admin/css/[^"]+\.css)"', page)
+    assert stylesheets, page
+    for path in stylesheets:
+        with urllib.request.urlopen(run.url(path), timeout=10) as answer:
+            assert answer.headers["Content-Type"].startswith("text/css"), path
+
+
+def assert_health_answers(run: MakeRun) -> None:
+    """/health reports every part; the database and the broker are up from the start."""
+    try:
+        answer = urllib.request.urlopen(run.url("/health"), timeout=30)
+    except urllib.error.HTTPError as refused:  # 503 while a part is not there yet
+        answer = refused
+    with answer:
+        health = json.loads(answer.read())
+    assert set(health["parts"]) == {"database", "broker", "worker", "periodic_tasks", "beat"}
+    assert health["parts"]["database"]["status"] == "ok", health
+    assert health["parts"]["broker"]["status"] == "ok", health
+
+
 def log_in(run: MakeRun, username: str, password: str) -> str:
     """Log in to the admin as a browser would; the admin index page."""
     jar = http.cookiejar.CookieJar()
@@ -124,12 +149,18 @@ def log_in(run: MakeRun, username: str, password: str) -> str:
 
 @pytest.fixture
 def run_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "BUDGET_ALLOW_INSECURE_KEY", "DATABASE_URL"}
-        and not k.startswith("CELERY_")
+    # Without the settings this test process made for itself (its metrics folder among
+    # them: `make run` empties the one it uses).
+    own = {
+        "DEBUG",
+        "SECRET_KEY",
+        "BUDGET_ALLOW_INSECURE_KEY",
+        "DATABASE_URL",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "LOG_FORMAT",
+        "WEB_SERVER",
     }
+    env = {k: v for k, v in os.environ.items() if k not in own and not k.startswith("CELERY_")}
     env.update(BUDGET_HOME=str(tmp_path), PORT=str(free_port()), NO_COLOR="1")
     if request.param == "configured":
         if not redis_answers(REDIS_URL):
@@ -167,6 +198,9 @@ def test_make_run_serves_the_admin_runs_tasks_and_stops_cleanly(
         assert f"password: {password}" in (tmp_path / "var" / "demo-admin.txt").read_text()
         index = log_in(run, username, password)
         assert "Periodic tasks" in index and "Task results" in index
+        assert "Booting worker with pid" in run.output()  # gunicorn, not runserver
+        assert_styles_are_served(run)
+        assert_health_answers(run)
 
         queued = subprocess.run(
             [sys.executable, "manage.py", "check_budgets", "--async"],

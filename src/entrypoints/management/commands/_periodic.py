@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from core.use_cases._refresh import SweepCommand, SweepResult
 from entrypoints.container import Container, get_container
 from entrypoints.management.commands._common import instant_option
+from entrypoints.metrics import timed_sweep
 
 NOW_HELP = (
     "Run as of this past instant (to catch up after an outage or replay a day): ISO-8601 "
@@ -93,7 +94,8 @@ class SweepCommandBase(PeriodicCommand):
         raise NotImplementedError
 
     def run(self, now: datetime, options: dict[str, Any]) -> list[str]:
-        result = self.sweep(get_container())(SweepCommand(now=now))
+        name = self.task.removeprefix("budget.")  # as the task's sweep is named
+        result = timed_sweep(name, self.sweep(get_container()), SweepCommand(now=now))
         return report(self.title, now, result)
 
 
