@@ -1,9 +1,10 @@
 """The Celery application: `celery -A entrypoints.celery_app worker` / `beat`.
 
 Configured from the Django settings (the `CELERY_` names in entrypoints/settings.py): the
-broker from CELERY_BROKER_URL (Redis in production; without it a broker in ./var/broker
-that needs no server), results in the database (django-celery-results), and the beat
-schedule in the database (django-celery-beat, editable in the admin).
+broker from CELERY_BROKER_URL (Redis or RabbitMQ in production; without it a broker in
+./var/broker that needs no server), results in the database (django-celery-results, through
+entrypoints/result_backend.py), and the beat schedule in the database (django-celery-beat,
+editable in the admin). A worker warns at start when its Redis keeps nothing on disk.
 
 Every worker process builds its own container when it starts; nothing it needs comes from
 the web process."""
@@ -29,6 +30,14 @@ def build_container(**kwargs: Any) -> None:
     from entrypoints.container import get_container
 
     get_container()
+
+
+@signals.worker_ready.connect
+def check_broker_durability(**kwargs: Any) -> None:
+    """Warn in the worker's log when its broker would lose queued tasks on a restart."""
+    from entrypoints.broker_check import warn_if_volatile
+
+    warn_if_volatile(str(app.conf.broker_url))
 
 
 @signals.worker_process_init.connect

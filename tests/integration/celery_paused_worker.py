@@ -7,7 +7,11 @@ while (BUDGET_TEST_PAUSE_SECONDS, default 60) at the point named by BUDGET_TEST_
 - `commit`: the batch is committed, the task has not returned (its message is not acked).
 
 On reaching that point it writes its pid to BUDGET_TEST_PAUSE_MARKER, so that a test knows
-when to kill the worker."""
+when to kill the worker.
+
+With BUDGET_TEST_SPEND_RAISES set instead, RecordSpend raises a RuntimeError with that
+message for any batch with events: a spend batch that fails for good, as a defect in the
+code would make it."""
 
 from __future__ import annotations
 
@@ -75,7 +79,25 @@ class PausingUnitOfWork(DjangoUnitOfWork):
             pause()
 
 
+class BrokenRecordSpend:
+    """Fails on every batch with events; an empty one still reaches the real use case,
+    which refuses it as bad input."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __call__(self, command: Any) -> Any:
+        if command.events:
+            raise RuntimeError(os.environ["BUDGET_TEST_SPEND_RAISES"])
+        return self._real(command)
+
+
 @signals.worker_process_init.connect
 def pause_record_spend(**kwargs: Any) -> None:
     # Runs after entrypoints.celery_app has built this process's container.
-    get_container().uow.override(providers.Factory(PausingUnitOfWork))
+    container = get_container()
+    if os.environ.get("BUDGET_TEST_SPEND_RAISES"):
+        broken = BrokenRecordSpend(container.record_spend())
+        container.record_spend.override(providers.Object(broken))
+    if os.environ.get("BUDGET_TEST_PAUSE_AT"):
+        container.uow.override(providers.Factory(PausingUnitOfWork))

@@ -1,6 +1,6 @@
 """Celery with real processes: a worker (and beat) started with `celery -A ...` on the test
-database, on the embedded broker everywhere and on Redis where one answers at
-TEST_REDIS_URL.
+database, on the embedded broker everywhere, on Redis where one answers at TEST_REDIS_URL
+and on RabbitMQ where one answers at TEST_RABBITMQ_URL.
 
 The test process writes the data through the use cases, queues tasks on the broker the
 worker reads, and looks at the database the worker wrote. Every process started here is
@@ -34,6 +34,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 READY_TIMEOUT_S = 60
 TASK_TIMEOUT_S = 60
 # Redis gives a dead worker's unacked task to another worker once it is older than the
@@ -102,18 +103,26 @@ class Process:
 # -- brokers ------------------------------------------------------------------------------
 
 
-def redis_answers(url: str) -> bool:
+def server_answers(url: str, default_port: int = 6379) -> bool:
     parts = urlsplit(url)
+    address = (parts.hostname or "127.0.0.1", parts.port or default_port)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 2):
+        with socket.create_connection(address, 2):
             return True
     except OSError:
         return False
 
 
+def redis_answers(url: str) -> bool:
+    return server_answers(url, 6379)
+
+
+BROKER_URLS = {"embedded": "", "redis": REDIS_URL, "rabbitmq": RABBITMQ_URL}
+
+
 class Broker:
     """Where the test and its processes queue tasks: the embedded broker in a folder of
-    this test, or Redis; either way on a queue of this test's own."""
+    this test, Redis or RabbitMQ; either way on a queue of this test's own."""
 
     def __init__(self, kind: str, home: Path) -> None:
         self.kind = kind
@@ -122,13 +131,16 @@ class Broker:
 
     def env(self) -> dict[str, str]:
         return {
-            "CELERY_BROKER_URL": REDIS_URL if self.kind == "redis" else "",
+            "CELERY_BROKER_URL": BROKER_URLS[self.kind],
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,
         }
 
     def connection(self) -> kombu.Connection:
         if self.kind == "redis":
             return kombu.Connection(REDIS_URL)
+        if self.kind == "rabbitmq":
+            # As the service publishes: RabbitMQ confirms each message it has stored.
+            return kombu.Connection(RABBITMQ_URL, transport_options={"confirm_publish": True})
         from adapters.filesystem_broker import Transport
 
         return kombu.Connection(
@@ -145,12 +157,19 @@ class Broker:
                     f"_kombu.binding.{self.queue}",
                     f"_kombu.binding_permanent.{self.queue}",
                 )
+        elif self.kind == "rabbitmq":
+            with self.connection() as conn:
+                channel = conn.default_channel
+                channel.queue_delete(self.queue)
+                channel.exchange_delete(self.queue)
 
 
-@pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.redis), "rabbitmq"])
 def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Broker]:
     if request.param == "redis" and not redis_answers(REDIS_URL):
         pytest.skip(f"no Redis answers at {REDIS_URL} (start one or set TEST_REDIS_URL)")
+    if request.param == "rabbitmq" and not server_answers(RABBITMQ_URL, 5672):
+        pytest.skip(f"no RabbitMQ answers at {RABBITMQ_URL} (start one or set TEST_RABBITMQ_URL)")
     broker = Broker(request.param, tmp_path)
     yield broker
     broker.clean_up()
@@ -188,6 +207,8 @@ class Service:
             BUDGET_ALLOW_INSECURE_KEY="1",
             DJANGO_SETTINGS_MODULE="entrypoints.settings",
             PYTHONUNBUFFERED="1",
+            # This test's own metrics folder, not the one this process's settings chose.
+            PROMETHEUS_MULTIPROC_DIR=str(self.home / "var" / "metrics"),
             **self.broker.env(),
             **extra,
         )
@@ -445,18 +466,23 @@ def test_beat_fires_the_period_reset_and_dayparting_from_the_stored_schedule(
     service.worker()
     service.beat()
 
-    wait_until(
-        lambda: campaign_row(spent).hold_names == [] and campaign_row(windowed).hold_names,
-        "the reset and dayparting ticks take effect",
-        service,
-    )
+    def reset_and_held() -> bool:
+        # A task's result row is written a moment after its transaction commits.
+        return bool(
+            any(r["counters_reset"] for r in results_of("budget.reset_periods"))
+            and any(
+                r["holds_added"].get("OUTSIDE_SCHEDULE")
+                for r in results_of("budget.apply_dayparting")
+            )
+        )
+
+    wait_until(reset_and_held, "the reset and dayparting ticks take effect", service)
+    assert campaign_row(spent).hold_names == []
     assert campaign_row(spent).daily_spend == Decimal("0")
     assert campaign_row(spent).status == "active"
     assert campaign_row(windowed).hold_names == ["OUTSIDE_SCHEDULE"]
     resets = results_of("budget.reset_periods")
-    assert any(r["counters_reset"] for r in resets), resets
     daypartings = results_of("budget.apply_dayparting")
-    assert any(r["holds_added"].get("OUTSIDE_SCHEDULE") for r in daypartings), daypartings
     assert {r["now"] for r in resets + daypartings} == {next_morning}
 
 
@@ -487,3 +513,173 @@ def test_the_periodic_commands_with_async_queue_their_task_for_the_worker(
         task_id = done.stdout.splitlines()[-1]
         assert task_result(task_id, service)["now"] == NOW.isoformat()
         assert TaskResult.objects.get(task_id=task_id).task_name == task
+
+
+# -- redelivery, counts, and the broker check ---------------------------------------------
+
+
+VISIBILITY_TIMEOUT_S = 20
+
+
+@pytest.mark.parametrize("broker", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True)
+def test_on_redis_a_killed_workers_task_runs_again_soon_after_the_visibility_timeout(
+    service: Service, broker: Broker, tmp_path: Path
+) -> None:
+    """With the settings' restore interval and throttle (only the visibility timeout is
+    shortened here), another worker finishes a killed worker's task within a few seconds
+    of the timeout; kombu's defaults (a look every 10 x 10 s) took up to 100 s more."""
+    campaign_id = make_campaign(use_cases(), daily_budget="1000")
+    marker = tmp_path / "paused"
+    doomed = service.worker(
+        "tests.integration.celery_paused_worker",
+        BUDGET_TEST_PAUSE_AT="ledger",
+        BUDGET_TEST_PAUSE_MARKER=str(marker),
+    )
+    task_id = queue_spend(broker, spend_events(campaign_id, 5, "1"))
+    wait_until(marker.exists, "the worker is inside the batch", service)
+    doomed.kill()
+    killed = time.monotonic()
+
+    service.worker(
+        CELERY_BROKER_TRANSPORT_OPTIONS=json.dumps({"visibility_timeout": VISIBILITY_TIMEOUT_S})
+    )
+    task_result(task_id, service, timeout_s=VISIBILITY_TIMEOUT_S + 45)
+    took = time.monotonic() - killed
+
+    print(
+        f"\n[redelivery] a killed worker's task finished {took:.1f} s after the kill "
+        f"(visibility timeout {VISIBILITY_TIMEOUT_S} s)"
+    )
+    assert ledger_keys(campaign_id) == [f"evt-{i:03d}" for i in range(5)]
+
+
+def task_counts(service: Service) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "task_counts", "--json"],
+        cwd=ROOT,
+        env=service.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("broker", ["embedded"], indirect=True)
+def test_workers_count_the_tasks_they_take_and_a_spend_batch_lost_for_good_is_logged(
+    service: Service, broker: Broker
+) -> None:
+    """One sweep that succeeds, one spend batch refused as bad input (no events), and one
+    that fails for good (the use case raises): every delivery is counted once by outcome,
+    the lost batch is logged at ERROR with its task id and number of events, and
+    `manage.py task_counts` exits with status 1 because of it."""
+    from entrypoints.tasks import record_spend, reset_periods
+
+    campaign_id = make_campaign(use_cases(), daily_budget="1000")
+    worker = service.worker(
+        "tests.integration.celery_paused_worker", BUDGET_TEST_SPEND_RAISES="broken on purpose"
+    )
+    with broker.connection() as conn:
+        reset_periods.apply_async(
+            kwargs={"now": NOW.isoformat()}, connection=conn, queue=broker.queue
+        )
+        record_spend.apply_async(kwargs={"events": []}, connection=conn, queue=broker.queue)
+    lost_id = queue_spend(broker, spend_events(campaign_id, 3, "1"))
+
+    def settled() -> bool:
+        spend = task_counts(service)[1]["tasks"].get("budget.record_spend", {})
+        return spend.get("accepted") == 2 and spend.get("unfinished") == 0
+
+    wait_until(settled, "the workers' counts show both spend batches ended", service)
+    status, counts = task_counts(service)
+
+    spend = counts["tasks"]["budget.record_spend"]
+    sweep = counts["tasks"]["budget.reset_periods"]
+    assert (spend["bad_input"], spend["failed"], spend["succeeded"]) == (1, 1, 0), spend
+    assert (sweep["accepted"], sweep["succeeded"], sweep["unfinished"]) == (1, 1, 0), sweep
+    assert (status, counts["lost_spend_batches"]) == (1, 1)
+    log_lines = [line for line in worker.output().splitlines() if "Lost spend" in line]
+    assert len(log_lines) == 1, worker.tail()
+    assert "ERROR" in log_lines[0]
+    assert f"task {lost_id} (budget.record_spend) with 3 events ended in failed" in log_lines[0]
+
+
+def bare_worker(home: Path, broker_url: str) -> Process:
+    """A worker on `broker_url` alone (it takes no task, so it needs no database)."""
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    env.update(
+        BUDGET_HOME=str(home),
+        DEBUG="1",
+        BUDGET_ALLOW_INSECURE_KEY="1",
+        PYTHONUNBUFFERED="1",
+        PROMETHEUS_MULTIPROC_DIR=str(home / "var" / "metrics"),
+        CELERY_BROKER_URL=broker_url,
+        CELERY_TASK_DEFAULT_QUEUE=f"test-{uuid.uuid4().hex[:12]}",
+    )
+    argv = [sys.executable, "-m", "celery", "-A", "entrypoints.celery_app", "worker"]
+    argv += ["-l", "INFO", "-c", "1", "--without-gossip", "--without-mingle"]
+    argv += ["--without-heartbeat"]
+    return Process("worker", argv, env, home / "worker.log")
+
+
+def test_a_worker_warns_at_start_when_its_redis_keeps_nothing_on_disk(tmp_path: Path) -> None:
+    """A private Redis started as the machine's (no append-only file, no snapshots) and
+    with a password: the worker's log warns, naming the URL without the password."""
+    from .services import RedisServer
+
+    server = RedisServer(tmp_path / "redis", durable=False)
+    worker = None
+    try:
+        server.start()
+        redis_client(server.url()).config_set("requirepass", "s3cret")
+        url = f"redis://:s3cret@127.0.0.1:{server.port}/0"
+        worker = bare_worker(tmp_path, url)
+        worker.wait_for_output(" ready.")
+    finally:
+        if worker is not None:
+            worker.kill()
+        server.destroy()
+
+    warnings = [line for line in worker.output().splitlines() if "keeps nothing on disk" in line]
+    assert len(warnings) == 1, worker.tail()
+    assert "WARNING" in warnings[0]
+    assert f"redis://127.0.0.1:{server.port}/0 keeps nothing on disk" in warnings[0]
+    assert "s3cret" not in worker.output()
+
+
+def redis_client(url: str, **options: Any) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5, **options)
+
+
+def test_the_redis_persistence_check_reads_the_servers_own_settings(tmp_path: Path) -> None:
+    """An append-only file passes; snapshots alone, nothing at all, and a server that
+    refuses CONFIG (as managed ones do) are each named for what they risk."""
+    from entrypoints.broker_check import redis_persistence_warning
+
+    from .services import RedisServer
+
+    server = RedisServer(tmp_path / "redis", durable=True)
+    try:
+        server.start()
+        url = server.url()
+        admin = redis_client(url)
+        durable = redis_persistence_warning(url)
+        admin.config_set("appendonly", "no")
+        admin.config_set("save", "900 1")
+        snapshots = redis_persistence_warning(url)
+        admin.config_set("save", "")
+        nothing = redis_persistence_warning(url)
+        admin.execute_command("ACL", "SETUSER", "app", "on", ">pw", "~*", "&*", "+@all", "-config")
+        refused = redis_persistence_warning(f"redis://app:pw@127.0.0.1:{server.port}/0")
+    finally:
+        server.destroy()
+
+    assert durable is None
+    assert snapshots is not None and "keeps only snapshots (save '900 1'" in snapshots
+    assert nothing is not None and "keeps nothing on disk" in nothing
+    assert refused is not None and "cannot be read (CONFIG is refused)" in refused
+    assert "app:pw" not in refused
