@@ -1,13 +1,29 @@
-"""Fuzzing the API from its own OpenAPI document (schemathesis generating valid and invalid
-requests for every operation, sent through the Django test client), and spend batches mixing
-good and bad events (hypothesis). Whatever comes in: never a 5xx, every refusal in the one
-error shape, and a refused request writes nothing."""
+"""Fuzzing the API from its own OpenAPI document.
+
+- schemathesis's own run, with every check it has, against gunicorn serving the service on
+  the test database: each of its phases (the document's examples, coverage of every
+  constraint's edges, random valid and invalid requests, and chains of calls that create
+  and then use objects), bounded in examples so that it takes about a minute. No server
+  error, no answer the document does not describe (status, content type, headers, body),
+  every request the document calls valid accepted and every invalid one refused, nothing
+  reachable without a token; and the counters still match the ledger afterwards.
+- schemathesis's requests sent through the Django test client, and spend batches mixing
+  good and bad events (hypothesis): never a 5xx, every refusal in the one error shape, a
+  refused request writes nothing, and a batch sent again is all duplicates."""
+
+# Fixtures are imported from other test modules by name, so tests redefine those names.
+# ruff: noqa: F811
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -24,10 +40,14 @@ from tests.integration.test_api import (  # the fixtures api, clock, make_user t
     counts,
     make_user,  # noqa: F401
 )
+from tests.integration.test_api_served import Served, served  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
 
 REQUESTS = 1_000
+# Per operation and phase; twelve operations, four phases: about a minute in all.
+SCHEMATHESIS_EXAMPLES = 30
 FUZZ = settings(
     max_examples=REQUESTS,
     deadline=None,
@@ -77,6 +97,51 @@ def token(request: pytest.FixtureRequest) -> str:
         created = client.post("campaigns", campaign_body(brand["id"], name=name)).json()
         client.post(f"campaigns/{created['id']}/launch")
     return str(auth)
+
+
+@pytest.mark.slow
+def test_the_served_api_passes_every_schemathesis_check_on_every_phase(
+    served: Served, token: str, tmp_path: Path
+) -> None:
+    from django.core.management import call_command
+
+    report = tmp_path / "schemathesis.json"
+    argv = [str(Path(sys.executable).with_name("st")), "run"]
+    argv += [f"{served.url}/api/v1/openapi.json", "--checks", "all"]
+    argv += ["--max-examples", str(SCHEMATHESIS_EXAMPLES), "--workers", "1"]
+    argv += ["--header", f"Authorization: {token}", "--request-timeout", "30"]
+    argv += ["--generation-database", "none", "--output-truncate", "false", "--no-color"]
+    argv += ["--report", "json", "--report-json-path", str(report)]
+    env = dict(os.environ)
+    # JSON Schema cannot say that a flight ends after it starts: these hooks keep the
+    # generated dates in order (see the module), nothing else.
+    env["SCHEMATHESIS_HOOKS"] = "tests.integration.api_fuzz_hooks"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+
+    run = subprocess.run(
+        argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+    output = run.stdout[-30_000:] + run.stderr[-5_000:]
+    assert run.returncode == 0, output
+    result = json.loads(report.read_text())
+    assert (result["complete"], result["failures"], result["errors"]) == (True, [], []), output
+    assert result["operations"]["tested"] == result["operations"]["total"] == 12
+    assert {name: p["status"] for name, p in result["phases"].items()} == {
+        "examples": "success",
+        "coverage": "success",
+        "fuzzing": "success",
+        "stateful": "success",
+    }, output
+    assert result["test_cases"]["generated"] >= 12 * SCHEMATHESIS_EXAMPLES
+    # Valid requests got through to the use cases, writes included.
+    accepted = {
+        operation: sum(phase["accepted"] for phase in phases.values())
+        for operation, phases in result["valid_rates"].items()
+    }
+    for operation in ("POST /api/v1/campaigns", "POST /api/v1/spend", "GET /api/v1/campaigns"):
+        assert accepted.get(operation, 0) > 0, (operation, result["valid_rates"])
+    call_command("reconcile", stdout=io.StringIO())  # counters == ledger sums, or it raises
 
 
 def test_a_thousand_schema_generated_requests_never_fail_and_refusals_write_nothing(

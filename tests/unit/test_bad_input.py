@@ -46,6 +46,18 @@ BAD_AMOUNTS = [
     pytest.param(["1"], id="list"),
     pytest.param("1e30", id="too-large"),
     pytest.param("12345678901234567890123456789.1234567", id="too-large-and-too-precise"),
+    # Forms Decimal() reads but the documented pattern ^[0-9]+(\.[0-9]{1,6})?$ does not.
+    pytest.param("\u0661\u0662\u0663", id="arabic-indic-digits"),
+    pytest.param("\uff11\uff12", id="fullwidth-digits"),
+    pytest.param("1_000", id="underscore"),
+    pytest.param("+5", id="plus-sign"),
+    pytest.param(" 12.5 ", id="spaces"),
+    pytest.param("12.5\n", id="trailing-newline"),
+    pytest.param("1e2", id="exponent"),
+    pytest.param("1E2", id="exponent-capital"),
+    pytest.param(".5", id="no-integer-digits"),
+    pytest.param("5.", id="point-without-places"),
+    pytest.param("1,5", id="decimal-comma"),
 ]
 
 
@@ -119,12 +131,39 @@ def test_a_bad_brand_budget_is_refused_on_create_and_on_edit(
         ("12.5", "12.5"),
         (7, "7"),
         (Decimal("3.140000"), "3.14"),
-        (" 42 ", "42"),
+        ("42", "42"),
+        ("007.50", "7.5"),
         ("999999999999", "999999999999"),
+        (Decimal("1E+2"), "100"),  # a JSON number 1e2 is exact: only text must be plain digits
     ],
 )
 def test_good_amounts_are_kept_exactly(raw: object, expected: str) -> None:
     assert Money.parse(raw, "amount").amount == Decimal(expected)
+
+
+def test_the_money_pattern_is_the_one_the_api_documents() -> None:
+    from core.entities.money import MONEY_PATTERN
+
+    assert MONEY_PATTERN == r"^[0-9]+(\.[0-9]{1,6})?$"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("-5", "must be greater than zero"),
+        ("1.0000001", "has more than 6 decimal places"),
+        ("NaN", "must be a finite number"),
+        ("-Infinity", "must be a finite number"),
+        ("  ", "is required"),
+        ("\u0661\u0662\u0663", "is not a number written as ASCII digits"),
+        ("1_000", "is not a number written as ASCII digits"),
+    ],
+)
+def test_a_refused_money_text_says_why(raw: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        Money.parse(raw, "amount")
+    assert raised.value.errors[0].field == "amount"
+    assert message in raised.value.errors[0].message
 
 
 # -- time zones, dates, windows -----------------------------------------------------------------
@@ -197,6 +236,11 @@ def test_a_bad_date_is_refused_naming_the_field(app: App, value: object) -> None
         pytest.param(window(8, "09:00", "10:00"), "windows[1].day_of_week", id="day-8"),
         pytest.param(window("Monday", "09:00", "10:00"), "windows[1].day_of_week", id="day-name"),  # type: ignore[arg-type]
         pytest.param(window(True, "09:00", "10:00"), "windows[1].day_of_week", id="day-bool"),  # type: ignore[arg-type]
+        pytest.param(window("\u0665", "09:00", "10:00"), "windows[1].day_of_week", id="day-arabic"),  # type: ignore[arg-type]
+        pytest.param(window("+5", "09:00", "10:00"), "windows[1].day_of_week", id="day-signed"),  # type: ignore[arg-type]
+        pytest.param(
+            window(1, "\u0660\u0669:00", "10:00"), "windows[1].start_time", id="arabic-digits"
+        ),
         pytest.param("Mon 9-5", "windows[1]", id="not-an-object"),
     ],
 )
@@ -224,7 +268,7 @@ def test_a_bad_window_is_refused_naming_the_window_field(
 def test_spend_for_an_unknown_campaign_is_rejected_naming_campaign_id(app: App) -> None:
     app.campaign(app.brand())
     before = snapshot(app.store)
-    for campaign_id in (999, "999", 0, -3, "abc", None, True):
+    for campaign_id in (999, "999", 0, -3, "abc", None, True, "\u0661", "+1", " 1", "1_0", "1\n"):
         result = app.spend_batch([{"campaign_id": campaign_id, "amount": "1", "key": "k"}])
         assert result.results[0].outcome is Outcome.REJECTED
         assert [e.field for e in result.results[0].errors] == ["campaign_id"], campaign_id
@@ -247,7 +291,9 @@ def test_operator_actions_on_an_unknown_campaign_raise_not_found(
         _rejects(app, call, "campaign_id", NotFound)
 
 
-@pytest.mark.parametrize("campaign_id", [0, -1, "abc", None, 1.0])
+@pytest.mark.parametrize(
+    "campaign_id", [0, -1, "abc", None, 1.0, "\u0661", "\uff11", "+1", " 1 ", "1_0", "1\n"]
+)
 def test_operator_actions_on_a_malformed_campaign_id_raise_invalid_input(
     app: App, campaign_id: object
 ) -> None:
@@ -296,6 +342,83 @@ def test_a_campaign_name_taken_within_its_brand_is_a_conflict_on_name(app: App) 
 @pytest.mark.parametrize("name", ["", "   ", None, "x" * 201])
 def test_a_missing_or_overlong_name_is_refused_naming_name(app: App, name: object) -> None:
     _rejects(app, lambda: app.create_brand(CreateBrandCommand(name=name)), "name", InvalidInput)
+
+
+# Control characters (Unicode category Cc) and the bidirectional formatting characters.
+UNREADABLE_TEXT = [
+    pytest.param("Acme\x00", id="nul"),
+    pytest.param("Ac\x07me", id="bell"),
+    pytest.param("Ac\tme", id="tab"),
+    pytest.param("Ac\nme", id="newline"),
+    pytest.param("Ac\x1bme", id="escape"),
+    pytest.param("Ac\x7fme", id="delete"),
+    pytest.param("Ac\x85me", id="c1-next-line"),
+    pytest.param("Ac\x9fme", id="c1-last"),
+    pytest.param("Acme\u202egpj.exe", id="right-to-left-override"),
+    pytest.param("Ac\u202ame", id="left-to-right-embedding"),
+    pytest.param("Ac\u200eme", id="left-to-right-mark"),
+    pytest.param("Ac\u200fme", id="right-to-left-mark"),
+    pytest.param("Ac\u061cme", id="arabic-letter-mark"),
+    pytest.param("Ac\u2066me", id="left-to-right-isolate"),
+    pytest.param("Ac\u2069me", id="pop-directional-isolate"),
+    pytest.param("Ac\ud800me", id="lone-surrogate"),
+]
+
+
+@pytest.mark.parametrize("name", UNREADABLE_TEXT)
+def test_a_name_with_control_or_bidi_characters_is_refused_naming_name(app: App, name: str) -> None:
+    brand = app.brand()
+    campaign = app.campaign(brand)
+    _rejects(app, lambda: app.create_brand(CreateBrandCommand(name=name)), "name", InvalidInput)
+    _rejects(app, lambda: app.edit_brand(brand, name=name), "name", InvalidInput)
+    _rejects(app, lambda: app.campaign(brand, name), "name", InvalidInput)
+    _rejects(app, lambda: app.edit(campaign, name=name), "name", InvalidInput)
+
+
+@pytest.mark.parametrize("text", UNREADABLE_TEXT)
+@pytest.mark.parametrize("field", ["key", "description"])
+def test_a_spend_key_or_description_with_control_or_bidi_characters_is_rejected(
+    app: App, text: str, field: str
+) -> None:
+    campaign = app.campaign(app.brand())
+    before = snapshot(app.store)
+    event = {"campaign_id": campaign.id, "amount": "1", "key": "k", field: text}
+    (outcome,) = app.spend_batch([event]).results
+    assert outcome.outcome is Outcome.REJECTED
+    assert [e.field for e in outcome.errors] == [field]
+    assert snapshot(app.store) == before
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Caf\u00e9 \u0645\u0642\u0647\u0649",
+        "\u6771\u4eac \U0001f600",
+        "A\u00a0B",
+        "Zero\u200bWidth",
+    ],
+)
+def test_names_in_any_script_are_kept(app: App, name: str) -> None:
+    assert app.brand(name).name == name
+
+
+def test_the_refusal_names_the_character_found(app: App) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        app.create_brand(CreateBrandCommand(name="Acme\u202egpj.exe"))
+    assert "U+202E" in raised.value.errors[0].message
+
+
+def test_a_brand_id_in_other_digits_is_refused_naming_brand_id(app: App) -> None:
+    app.brand()
+    for brand_id in ("\u0661", "\uff11", "+1", " 1", "1_0"):
+        command = CreateCampaignCommand(
+            brand_id=brand_id,
+            name="Digits",
+            daily_budget="10",
+            monthly_budget="100",
+            start_date="2026-06-01",
+        )
+        _rejects(app, lambda c=command: app.create_campaign(c), "brand_id", InvalidInput)
 
 
 # -- several at once, batches, instants ---------------------------------------------------------

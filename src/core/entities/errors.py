@@ -3,6 +3,8 @@ tell the caller exactly what to fix."""
 
 from __future__ import annotations
 
+import re
+
 import attrs
 
 
@@ -40,10 +42,26 @@ class Conflict(DomainError):
     """The input is well formed but contradicts what is already stored."""
 
 
+# Characters refused in every text a person or a platform names something with (names,
+# spend keys and descriptions, token names): the control characters (Unicode category Cc,
+# NUL among them) and the bidirectional formatting characters, which make text display
+# in an order other than the one it is stored in ("Trojan Source"). Written as the body of
+# a regular-expression character class so the API's schema can state the same rule.
+FORBIDDEN_TEXT_CLASS = r"\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_FORBIDDEN_TEXT = re.compile(f"[{FORBIDDEN_TEXT_CLASS}]")
+
+
 def check_text(value: str, field: str) -> str:
-    """Refuse text no database column can hold faithfully (NUL, lone surrogates)."""
-    if "\x00" in value:
-        raise InvalidInput.on(field, "must not contain NUL characters")
+    """Refuse text that cannot be stored faithfully (lone surrogates) or that would not
+    read as it is stored (control and bidirectional formatting characters), naming the
+    first such character."""
+    found = _FORBIDDEN_TEXT.search(value)
+    if found is not None:
+        raise InvalidInput.on(
+            field,
+            "must not contain control or bidirectional formatting characters "
+            f"(found U+{ord(found.group()):04X})",
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -52,6 +70,24 @@ def check_text(value: str, field: str) -> str:
 
 
 MAX_ID = 2**63 - 1
+_ID_TEXT = re.compile(r"[0-9]+")
+
+
+def parse_id(value: object, field: str, what: str = "an id") -> int:
+    """A database id given as an int or as ASCII digits (int() would also take "+5",
+    " 5 ", "1_000" and other scripts' digits such as "\\u0665"). Raises InvalidInput naming
+    `field` unless it is between 1 and MAX_ID."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput.on(field, f"must be {what} (a positive integer)")
+    if isinstance(value, str):
+        if not _ID_TEXT.fullmatch(value):
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            raise InvalidInput.on(field, f"'{shown}' is not {what}")
+        digits = value.lstrip("0")
+        value = int(digits or "0") if len(digits) <= len(str(MAX_ID)) else MAX_ID + 1
+    if not 0 < value <= MAX_ID:
+        raise InvalidInput.on(field, f"must be {what} (a positive integer)")
+    return value
 
 
 class Collector:

@@ -18,7 +18,8 @@ from core.entities.time import (
     zone,
 )
 
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_DAY = re.compile(r"[0-9]{1,9}")
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -30,7 +31,7 @@ def parse_wall_time(value: object, field: str) -> time:
         return value.replace(tzinfo=None)
     if not isinstance(value, str):
         raise InvalidInput.on(field, "must be a time of day as HH:MM")
-    match = _HHMM.match(value.strip())
+    match = _HHMM.fullmatch(value.strip())
     if not match:
         raise InvalidInput.on(field, f"'{value}' is not a time of day as HH:MM")
     hour, minute = int(match.group(1)), int(match.group(2))
@@ -59,10 +60,8 @@ class Window:
             errors.add(f"{field}.day_of_week", "must be an integer 1 (Monday) to 7 (Sunday)")
             day_number = 0
         else:
-            try:
-                day_number = int(day)
-            except ValueError:
-                day_number = 0
+            # ASCII digits only: int() would also read " 5", "+5" and other scripts' digits.
+            day_number = int(day) if isinstance(day, int) or _DAY.fullmatch(day) else 0
             if not 1 <= day_number <= 7:
                 errors.add(
                     f"{field}.day_of_week", f"'{day}' is out of range 1 (Monday) to 7 (Sunday)"

@@ -7,7 +7,7 @@ from datetime import datetime
 import attrs
 
 from core.entities.audit import CampaignId
-from core.entities.errors import MAX_ID, Collector, InvalidInput, check_text
+from core.entities.errors import Collector, InvalidInput, check_text, parse_id
 from core.entities.money import Money
 from core.entities.time import parse_instant
 
@@ -43,16 +43,10 @@ class SpendEvent:
         Raises InvalidInput listing every bad field."""
         errors = Collector()
         campaign = 0
-        if isinstance(campaign_id, bool) or not isinstance(campaign_id, int | str):
-            errors.add("campaign_id", "must be a campaign id (a positive integer)")
-        else:
-            try:
-                campaign = int(campaign_id)
-            except ValueError:
-                errors.add("campaign_id", f"'{campaign_id}' is not a campaign id")
-            else:
-                if not 0 < campaign <= MAX_ID:
-                    errors.add("campaign_id", "must be a positive integer id")
+        try:
+            campaign = parse_id(campaign_id, "campaign_id", "a campaign id")
+        except InvalidInput as error:
+            errors.absorb(error)
         money = Money.zero()
         try:
             money = Money.parse(amount, "amount")

@@ -20,25 +20,13 @@ from core.entities import (
 )
 from core.entities.brand import parse_name
 from core.entities.campaign import check_flight
-from core.entities.errors import MAX_ID, Collector, InvalidInput
+from core.entities.errors import Collector, InvalidInput, parse_id
 from core.entities.money import Money
 from core.entities.schedule import Window, parse_windows
 from core.entities.time import parse_date
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases._common import UNSET
 from core.use_cases._refresh import lock_for_refresh
-
-
-def _parse_id(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidInput.on(field, "must be a positive integer id")
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidInput.on(field, f"'{value}' is not an id") from None
-    if not 0 < number <= MAX_ID:
-        raise InvalidInput.on(field, "must be a positive integer id")
-    return number
 
 
 @attrs.frozen
@@ -67,7 +55,7 @@ class CreateCampaign:
         errors = Collector()
         brand_id = 0
         try:
-            brand_id = _parse_id(command.brand_id, "brand_id")
+            brand_id = parse_id(command.brand_id, "brand_id", "a brand id")
         except InvalidInput as error:
             errors.absorb(error)
         campaign: Campaign | None = None
@@ -124,7 +112,7 @@ def _change(
 ) -> Campaign:
     """Lock the campaign (after its brand), apply the operator's change, recompute, save,
     audit, commit."""
-    cid = CampaignId(_parse_id(campaign_id, "campaign_id"))
+    cid = CampaignId(parse_id(campaign_id, "campaign_id", "a campaign id"))
     now = clock.now()
     with uow_factory() as uow:
         locked, brands = lock_for_refresh(uow, {cid})

@@ -15,12 +15,16 @@ from typing import Any
 import pydantic
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.datastructures import MultiValueDict
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.types import DictStrAny
 
 from core.entities import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from entrypoints import outage
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,18 @@ class ExactJsonParser(Parser):
         except ValueError as error:  # JSONDecodeError, bad UTF-8, an integer too long
             raise MalformedBody(f"the body is not valid JSON: {error}") from None
         result: DictStrAny = data
+        return result
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> DictStrAny:
+        """As the framework reads a query, except that a parameter of one value given more
+        than once is passed on as the list it is, for validation to refuse (the framework
+        would silently keep the last one)."""
+        result = super().parse_querydict(data, list_fields, request)
+        for key in data:
+            if key not in list_fields and len(data.getlist(key)) > 1:
+                result[key] = data.getlist(key)
         return result
 
 
@@ -150,6 +166,8 @@ def install_handlers(api: NinjaAPI) -> None:
         (RequestDataTooBig, too_big),
         (DomainError, on_domain),
         (Http404, on_404),
+        # The database is down or does not answer: 503 naming it, never a 500.
+        *((error, outage.api_response) for error in outage.OUTAGE_ERRORS),
         (Exception, on_bug),
     )
     for exc_class, handler in handlers:
@@ -161,7 +179,10 @@ def json_errors_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     405 "Method not allowed") is given the one error shape."""
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:  # raised outside the API's own handlers, e.g. by its root URL
+            return not_found(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
@@ -178,6 +199,42 @@ def json_errors_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapped
 
 
+@csrf_exempt  # no endpoint here, so no form to protect: a POST gets the JSON 404 too
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
-    """Any URL under /api/ that names no endpoint."""
+    """Any URL under /api/ that names no endpoint, whatever the method."""
     return problem(f"No endpoint at {request.path}.", 404)
+
+
+# -- the site's error views, for what goes wrong before a view of the API answers -----------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400 (a Host not allowed, a malformed request): JSON under /api/."""
+    if _is_api(request):
+        return problem("Bad request.", 400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: JSON under /api/."""
+    if _is_api(request):
+        return problem("Forbidden.", 403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: JSON under /api/ (where the API's own URLs answer it already)."""
+    if _is_api(request):
+        return not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: JSON under /api/."""
+    if _is_api(request):
+        return problem("Internal error.", 500)
+    return defaults.server_error(request)

@@ -1,21 +1,25 @@
 """Request and response bodies of the API. Field names are the contract of SPEC §4.
 
-Money is a decimal string in every response. In requests it may be a string or a JSON
-number; either way it reaches the core as an exact Decimal (see errors.ExactJsonParser) and
-the core refuses anything that is not a positive, finite amount with at most 6 places.
-Ids are JSON integers, dates `YYYY-MM-DD` strings, instants ISO-8601 strings with an offset."""
+Every request field is checked here exactly as its JSON Schema in the OpenAPI document
+says, so that the document tells a client precisely what is accepted; each check is the
+core's own rule (or a constant of it), and the core checks again. Money is a decimal
+string in every response; in requests it is a string matching the core's MONEY_PATTERN or a
+JSON number (decoded exactly as a Decimal, see errors.ExactJsonParser). Ids are integers,
+dates `YYYY-MM-DD` strings, instants ISO-8601 strings with an offset, and names may hold
+no control or bidirectional formatting characters."""
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+import re
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 import attrs
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,76 +27,211 @@ from pydantic import (
     PlainValidator,
     Strict,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from core.entities import FieldError, Hold, State, Status
+from core.entities import FieldError, Hold, InvalidInput, State, Status
+from core.entities.brand import NAME_MAX
+from core.entities.errors import FORBIDDEN_TEXT_CLASS, MAX_ID, check_text
+from core.entities.money import MAX_AMOUNT, MONEY_PATTERN, PLACES
+from core.entities.money import Money as Amount
 from core.entities.spend import DESCRIPTION_MAX, KEY_MAX
+from core.entities.time import EARLIEST_DATE, LATEST_DATE, parse_instant, parse_timezone
 from core.use_cases.record_spend import MAX_BATCH
 from entrypoints.api.errors import pydantic_errors
 
-# Ids are 64-bit database keys; larger numbers could not name anything.
-MAX_ID = 2**63 - 1
-# Dates the brand-local calendar arithmetic handles with room to spare.
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2999, 12, 31)
+
+def _refusing(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A core check as a pydantic validator: its refusal becomes the field's message."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return check(value)
+        except InvalidInput as error:
+            raise ValueError(error.errors[0].message) from None
+
+    return validate
+
+
+# -- money -------------------------------------------------------------------------------------
+
+_MAX = format(MAX_AMOUNT, "f")
+# Text the pattern allows that is still no amount: zero, and anything above MAX_AMOUNT
+# (more integer digits than it has, or all of it and a fraction; MAX_AMOUNT is all nines).
+_NOT_AN_AMOUNT = rf"^0*(\.0*)?$|^0*[1-9][0-9]{{{len(_MAX)}}}|^0*{_MAX}\.[0-9]*[1-9]"
 _SCHEMA_MONEY: dict[str, Any] = {
     "anyOf": [
-        {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,6})?$"},
-        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": MONEY_PATTERN, "not": {"pattern": _NOT_AN_AMOUNT}},
+        {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": int(MAX_AMOUNT),
+            "multipleOf": float(Decimal(1).scaleb(-PLACES)),
+        },
     ],
-    "description": "A decimal amount > 0 with at most 6 places, as a string or a JSON number "
-    "(converted exactly, never through a binary float).",
+    "description": f"An amount greater than 0 and at most {_MAX}: a string of ASCII digits "
+    f"with an optional point and 1 to {PLACES} decimal places, or a JSON number with at most "
+    f"{PLACES} decimal places (read exactly, never through a binary float).",
     "examples": ["12.50"],
 }
 
 
-def _text(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
+def _amount(value: object) -> Decimal:
+    return Amount.parse(value, "amount").amount
 
 
-def _string_only(what: str) -> Any:
-    def check(value: object) -> object:
+Money = Annotated[Decimal, PlainValidator(_refusing(_amount)), WithJsonSchema(_SCHEMA_MONEY)]
+
+# -- text --------------------------------------------------------------------------------------
+
+# Any text but the characters the core refuses; a name also needs a character that is not
+# white space (the core strips it).
+_READABLE = f"^[^{FORBIDDEN_TEXT_CLASS}]*$"
+_NAMED = rf"^[^{FORBIDDEN_TEXT_CLASS}]*[^\s{FORBIDDEN_TEXT_CLASS}][^{FORBIDDEN_TEXT_CLASS}]*$"
+
+
+def _text(pattern: str, longest: int, unmatched: str) -> Any:
+    """Text of at most `longest` characters matching `pattern`; `unmatched` says why not."""
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> str:
         if not isinstance(value, str):
-            raise ValueError(f"must be {what} given as a string")
+            raise InvalidInput.on("", "must be text")
+        if len(value) > longest:
+            raise InvalidInput.on("", f"must be at most {longest} characters")
+        check_text(value, "")
+        if not compiled.fullmatch(value):
+            raise InvalidInput.on("", unmatched)
         return value
 
-    return BeforeValidator(check)
+    return PlainValidator(_refusing(check), json_schema_input_type=str)
 
 
-def _date_in_range(value: date) -> date:
-    if not EARLIEST <= value <= LATEST:
-        raise ValueError(f"must lie between {EARLIEST} and {LATEST}")
-    return value
+def _text_schema(pattern: str, longest: int, **extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": pattern, "maxLength": longest, **extra})
 
 
-def _instant_in_range(value: datetime) -> datetime:
-    try:
-        day = value.astimezone(UTC).date()
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 falls before year 1 in UTC
-        day = None
-    if day is None or not EARLIEST <= day <= LATEST:
-        raise ValueError(f"must lie between {EARLIEST} and {LATEST}")
-    return value
-
-
-Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
-Money = Annotated[Decimal, WithJsonSchema(_SCHEMA_MONEY)]
-Text = Annotated[str, AfterValidator(_text)]
-Day = Annotated[date, _string_only("a date (YYYY-MM-DD)"), AfterValidator(_date_in_range)]
-Instant = Annotated[
-    AwareDatetime,
-    _string_only("an ISO-8601 instant with a UTC offset"),
-    AfterValidator(_instant_in_range),
+Name = Annotated[str, _text(_NAMED, NAME_MAX, "is required"), _text_schema(_NAMED, NAME_MAX)]
+Key = Annotated[
+    str,
+    _text(_NAMED, KEY_MAX, "is required"),
+    _text_schema(
+        _NAMED,
+        KEY_MAX,
+        description="Idempotency key, unique per campaign; a retry with the same key, amount "
+        "and time is a duplicate.",
+    ),
 ]
-WallTime = Annotated[
-    str, Field(pattern=r"^[0-9]{1,2}:[0-9]{2}$", examples=["22:00"], description="HH:MM")
+Description = Annotated[
+    str,
+    _text(_READABLE, DESCRIPTION_MAX, "is not readable text"),
+    _text_schema(_READABLE, DESCRIPTION_MAX),
+]
+
+# The names the core's parse_timezone accepts, listed so that a client can see them.
+TIMEZONES = sorted(available_timezones() | {"UTC"})
+
+
+def _timezone(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput.on("", "must be an IANA time zone name, as text")
+    if value not in _KNOWN_ZONES:  # exactly as listed: no spaces around it, say
+        raise InvalidInput.on("", f"'{value[:80]}' is not a known IANA time zone")
+    return parse_timezone(value)
+
+
+_KNOWN_ZONES = frozenset(TIMEZONES)
+TimeZone = Annotated[
+    str,
+    PlainValidator(_refusing(_timezone)),
+    WithJsonSchema({"type": "string", "enum": TIMEZONES, "description": "An IANA time zone."}),
+]
+
+_CURRENCY = "^[A-Za-z]{3}$"
+Currency = Annotated[
+    str,
+    _text(_CURRENCY, 3, "must be a three-letter ISO 4217 code such as USD"),
+    WithJsonSchema(
+        {"type": "string", "pattern": _CURRENCY, "description": "ISO 4217 code, e.g. USD."}
+    ),
+]
+
+# -- numbers, dates, times ---------------------------------------------------------------------
+
+_WHOLE_NUMBER = re.compile(r"([0-9]+)(\.0+)?")
+
+
+def _whole_number_text(value: object) -> object:
+    """Path and query values are text: only ASCII digits name a number, with ".0" allowed
+    after them because JSON Schema counts 7.0 as the integer 7 (as bodies do). Pydantic's lax
+    integers would also read "+5", " 5" and "1_000"."""
+    if isinstance(value, str):
+        whole = _WHOLE_NUMBER.fullmatch(value)
+        if whole is None:
+            raise ValueError("must be a whole number written in digits 0-9")
+        return whole.group(1)
+    return value
+
+
+def _json_integer(value: object) -> object:
+    """A JSON integer: JSON Schema counts 6.0 and 1e2 as integers, so they are taken as 6
+    and 100 (bodies decode numbers with a point or exponent as Decimal). Text, booleans and
+    fractions are left for the strict check to refuse."""
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 30:
+        integral = value.to_integral_value()
+        if integral == value:
+            return int(integral)
+    return value
+
+
+# The bounds come before the validators, or they reach the document as "ge"/"le".
+Id = Annotated[int, Field(ge=1, le=MAX_ID), Strict(), BeforeValidator(_json_integer)]
+Weekday = Annotated[
+    int,
+    Field(ge=1, le=7, description="1 = Monday … 7 = Sunday"),
+    Strict(),
+    BeforeValidator(_json_integer),
+]
+ParamId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number_text)]
+Limit = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_whole_number_text)]
+Offset = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_whole_number_text)]
+
+# YYYY-MM-DD within the core's calendar range; the year part spells that range out.
+_DAY = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def _day(value: object) -> date:
+    if not isinstance(value, str) or not re.fullmatch(_DAY, value):
+        raise InvalidInput.on(
+            "", f"must be a date (YYYY-MM-DD) from {EARLIEST_DATE} to {LATEST_DATE}"
+        )
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.on("", f"'{value}' is not a date of the calendar") from None
+
+
+Day = Annotated[
+    date,
+    PlainValidator(_refusing(_day)),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _DAY}),
+]
+
+
+def _instant(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidInput.on("", "must be an ISO-8601 instant with a UTC offset, as a string")
+    instant = parse_instant(value, "")
+    if not EARLIEST_DATE <= instant.date() <= LATEST_DATE:
+        raise InvalidInput.on("", f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return instant
+
+
+Instant = Annotated[
+    datetime,
+    PlainValidator(_refusing(_instant)),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
 
@@ -100,13 +239,23 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _not_null(schema: dict[str, Any]) -> None:
+    """The schema of a field a PATCH may leave out but not set to null."""
+    schema.pop("default", None)
+    branches = [b for b in schema.pop("anyOf", ()) if b != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    else:
+        schema["anyOf"] = branches
+
+
 # -- brands ----------------------------------------------------------------------------------
 
 
 class BrandIn(_In):
-    name: Text = Field(max_length=200)
-    timezone: Text = Field("UTC", max_length=64, description="An IANA time zone name.")
-    currency: Text = Field("USD", max_length=3, description="ISO 4217 code.")
+    name: Name
+    timezone: TimeZone = "UTC"
+    currency: Currency = "USD"
     daily_budget: Money | None = None
     monthly_budget: Money | None = None
     is_active: Annotated[bool, Strict()] = True
@@ -126,9 +275,16 @@ class BrandOut(BaseModel):
 
 # -- campaigns -------------------------------------------------------------------------------
 
+# 0:00 to 23:59, as the core reads a wall-clock time (one or two digits for the hour).
+WallTime = Annotated[
+    str,
+    Field(pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$", examples=["22:00"], description="HH:MM"),
+]
+MAX_WINDOWS = 7 * 24 * 60
+
 
 class WindowIn(_In):
-    day_of_week: Annotated[int, Strict(), Field(ge=1, le=7, description="1 = Monday … 7")]
+    day_of_week: Weekday
     start_time: WallTime
     end_time: WallTime = Field(
         description="HH:MM, exclusive; at or before start_time runs past midnight"
@@ -139,27 +295,36 @@ class WindowIn(_In):
 
 
 class ScheduleIn(_In):
-    windows: list[WindowIn] = Field(max_length=7 * 24 * 60)
+    windows: list[WindowIn] = Field(max_length=MAX_WINDOWS)
 
 
 class CampaignIn(_In):
     brand_id: Id
-    name: Text = Field(max_length=200)
+    name: Name
     daily_budget: Money
     monthly_budget: Money
     start_date: Day
-    end_date: Day | None = None
-    windows: list[WindowIn] = Field(default_factory=list, max_length=7 * 24 * 60)
+    end_date: Day | None = Field(None, description="Inclusive; not before start_date.")
+    windows: list[WindowIn] = Field(default_factory=list, max_length=MAX_WINDOWS)
 
 
 class CampaignPatch(_In):
     """Any of the fields of a new campaign but `brand_id`; `end_date: null` removes the end."""
 
-    name: Text | None = Field(None, max_length=200)
-    daily_budget: Money | None = None
-    monthly_budget: Money | None = None
-    start_date: Day | None = None
+    name: Name | None = Field(None, json_schema_extra=_not_null)
+    daily_budget: Money | None = Field(None, json_schema_extra=_not_null)
+    monthly_budget: Money | None = Field(None, json_schema_extra=_not_null)
+    start_date: Day | None = Field(None, json_schema_extra=_not_null)
     end_date: Day | None = None
+
+    @field_validator("name", "daily_budget", "monthly_budget", "start_date", mode="before")
+    @classmethod
+    def _given(cls, value: object) -> object:
+        # Runs only for a field the request sends: null would mean "no value", which only
+        # end_date may have.
+        if value is None:
+            raise ValueError("must not be null (leave the field out to keep its value)")
+        return value
 
 
 class WindowOut(BaseModel):
@@ -197,13 +362,9 @@ class CampaignPage(BaseModel):
 class SpendEventIn(BaseModel):
     campaign_id: Id
     amount: Money
-    key: Text = Field(
-        max_length=KEY_MAX,
-        description="Idempotency key, unique per campaign; a retry "
-        "with the same key, amount and time is a duplicate.",
-    )
+    key: Key
     occurred_at: Instant | None = Field(None, description="Defaults to now.")
-    description: Text | None = Field(None, max_length=DESCRIPTION_MAX)
+    description: Description | None = None
 
     def raw(self) -> dict[str, object]:
         return self.model_dump()
@@ -230,14 +391,21 @@ def _event(value: object) -> SpendEventIn | RejectedEvent:
         )
 
 
+# Any object is taken as an event: one that is no valid SpendEventIn is answered `rejected`
+# (and refuses nothing else), so the document says exactly that.
 Event = Annotated[
     SpendEventIn | RejectedEvent,
-    PlainValidator(_event, json_schema_input_type=SpendEventIn),
+    PlainValidator(_event, json_schema_input_type=SpendEventIn | dict[str, Any]),
 ]
 
 
 class SpendBatchIn(_In):
-    events: list[Event] = Field(min_length=1, max_length=MAX_BATCH)
+    events: list[Event] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Spend events, each a SpendEventIn. An object that is not one is answered "
+        "`rejected` with the fields at fault and does not refuse the other events.",
+    )
 
 
 class Outcome(enum.StrEnum):

@@ -21,7 +21,9 @@ from django.utils import timezone
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
-from entrypoints.api.models import ApiToken
+from core.entities import InvalidInput
+from core.entities.errors import check_text
+from entrypoints.api.models import NAME_MAX, ApiToken
 
 USE_API = "api.use_api"
 _TOKEN_BYTES = 32
@@ -38,8 +40,13 @@ def hash_token(token: str) -> str:
 
 def issue_token(username: str, name: str = "") -> str:
     """Create a token for the user called `username` and return the plain token; it is not
-    stored and cannot be shown again. Raises UnknownUser if there is no such user. The token
-    only works while the user is active and may use the API (see the module docstring)."""
+    stored and cannot be shown again. Raises InvalidInput for a name of over 100 characters
+    or with control or bidirectional formatting characters, UnknownUser if there is no such
+    user. The token only works while the user is active and may use the API (see the module
+    docstring)."""
+    label = check_text(name, "name").strip()
+    if len(label) > NAME_MAX:
+        raise InvalidInput.on("name", f"must be at most {NAME_MAX} characters")
     user_model = get_user_model()
     try:
         user = user_model._default_manager.get_by_natural_key(username)
@@ -48,7 +55,7 @@ def issue_token(username: str, name: str = "") -> str:
     token = secrets.token_urlsafe(_TOKEN_BYTES)
     ApiToken.objects.create(
         user=user,
-        name=name[:100],
+        name=label,
         prefix=token[:8],
         key_hash=hash_token(token),
         created_at=timezone.now(),
@@ -57,7 +64,8 @@ def issue_token(username: str, name: str = "") -> str:
 
 
 def revoke(tokens: QuerySet[ApiToken], at: datetime | None = None) -> int:
-    """Revoke the still active tokens among `tokens`; returns how many were revoked."""
+    """Revoke the still active tokens among `tokens`; returns how many were revoked. A
+    revoked token keeps the time of its first revocation."""
     return tokens.filter(revoked_at__isnull=True).update(revoked_at=at or timezone.now())
 
 

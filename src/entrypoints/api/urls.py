@@ -25,6 +25,8 @@ def _json_errors(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | 
 _v1, _app_name, _namespace = api.urls
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The version's root names no endpoint (the framework would answer it with HTML).
+    path("v1/", not_found),
     path("v1/", include((_json_errors(_v1), _app_name), namespace=_namespace)),
     re_path(r"^.*$", not_found),
 ]

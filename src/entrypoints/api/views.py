@@ -4,16 +4,18 @@ queries.py."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query
 from ninja import Status as WithStatus
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from core.entities import FieldError, Status
+from core.entities.money import MONEY_PATTERN, PLACES
 from core.use_cases._common import UNSET
 from core.use_cases.brands import CreateBrandCommand
 from core.use_cases.campaigns import (
@@ -26,7 +28,6 @@ from core.use_cases.record_spend import EventResult, RecordSpendCommand
 from entrypoints.api import queries
 from entrypoints.api.errors import ExactJsonParser, install_handlers
 from entrypoints.api.schemas import (
-    MAX_ID,
     BrandIn,
     BrandOut,
     CampaignIn,
@@ -35,7 +36,10 @@ from entrypoints.api.schemas import (
     CampaignPatch,
     ErrorOut,
     FieldErrorOut,
+    Limit,
+    Offset,
     Outcome,
+    ParamId,
     RejectedEvent,
     ScheduleIn,
     SpendBatchIn,
@@ -45,8 +49,9 @@ from entrypoints.api.schemas import (
 )
 from entrypoints.api.tokens import BearerToken
 from entrypoints.container import Container, get_container
+from entrypoints.metrics import observe_spend
 
-DESCRIPTION = """
+DESCRIPTION = f"""
 Manage brands and campaigns and feed spend in.
 
 **Authentication.** Every endpoint needs `Authorization: Bearer <token>`. Tokens are made
@@ -56,13 +61,26 @@ permission `api.use_api` ("Can use the HTTP API"; superusers have it). Every wri
 recorded in the audit log under that user's username. Missing, unknown or revoked token:
 401; a user without the permission: 403.
 
-**Money** is a decimal string in every response. Requests may send a string or a JSON
-number: both are read exactly (`0.1` stays `0.1`); at most 6 decimal places, greater than 0.
+**Request bodies** are JSON: `Content-Type: application/json` (or `application/*+json`;
+a charset, if given, must be UTF-8). A body of any other type is refused with 415. A body
+sent in chunks (`Transfer-Encoding: chunked`) is read where the server can read it to its
+end (gunicorn can), else refused with 411: send `Content-Length` then.
 
-**Errors** always have the shape `{"detail": "...", "errors": [{"field": "...",
-"message": "..."}]}`: 400 malformed JSON, 401/403 authentication, 404 unknown object or URL,
-409 conflict with stored data (a taken name, an action the campaign's state forbids), 413 a
-body over the size limit, 422 invalid fields. A refused request writes nothing.
+**Money** is a decimal string in every response. Requests may send a string of ASCII
+digits with an optional point and 1 to {PLACES} places (`{MONEY_PATTERN}`: no sign,
+exponent, spaces or other scripts' digits) or a JSON number, read exactly (`0.1` stays
+`0.1`); at most {PLACES} decimal places, greater than 0.
+
+**Text** (names, spend keys and descriptions) may not contain control characters or
+bidirectional formatting characters (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to
+U+2069).
+
+**Errors** always have the shape `{{"detail": "...", "errors": [{{"field": "...",
+"message": "..."}}]}}`: 400 malformed JSON, 401/403 authentication, 404 unknown object or URL,
+405 a method the URL does not take, 409 conflict with stored data (a taken name, an action
+the campaign's state forbids), 411 a chunked body the server cannot read, 413 a body over
+the size limit, 415 a body that is not JSON, 422 invalid fields, 503 the database is
+unreachable (retry after the `Retry-After` seconds). A refused request writes nothing.
 """
 
 api = NinjaAPI(
@@ -75,9 +93,11 @@ api = NinjaAPI(
 )
 install_handlers(api)
 
-PathId = Annotated[int, Field(ge=1, le=MAX_ID)]
-_READ = frozenset({401, 403, 404, 422})
-_WRITE = frozenset({400, 401, 403, 404, 409, 413, 422})
+PathId = ParamId
+# Every operation may answer these: no or a bad token, no permission, the database down.
+_ANY = frozenset({401, 403, 503})
+_READ = _ANY | {404, 422}
+_WRITE = _READ | {400, 409, 411, 413, 415}
 
 
 def _container() -> Container:
@@ -115,10 +135,10 @@ def get_brand(request: HttpRequest, brand_id: PathId) -> BrandOut:
 
 
 class CampaignFilters(BaseModel):
-    brand_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
+    brand_id: ParamId | None = None
     status: Status | None = None
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
-    offset: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 @api.post("/campaigns", response={201: CampaignOut, _WRITE: ErrorOut}, tags=["campaigns"])
@@ -227,10 +247,13 @@ def record_spend(request: HttpRequest, payload: SpendBatchIn) -> SpendBatchOut:
     that is not a JSON object with an `events` list of objects is refused whole (400/422)."""
     valid = [e.raw() for e in payload.events if not isinstance(e, RejectedEvent)]
     recorded: Iterator[EventResult] = iter(())
+    took: float | None = None
     if valid:
+        started = time.perf_counter()
         result = _container().record_spend()(
             RecordSpendCommand(events=valid, actor=_actor(request))
         )
+        took = time.perf_counter() - started
         recorded = iter(result.results)
     results = []
     for event in payload.events:
@@ -239,12 +262,14 @@ def record_spend(request: HttpRequest, payload: SpendBatchIn) -> SpendBatchOut:
         else:
             done = next(recorded)
             results.append(_result(done.key, Outcome(done.outcome.value), done.errors))
-    return SpendBatchOut(
+    answer = SpendBatchOut(
         results=results,
         recorded=sum(r.outcome is Outcome.RECORDED for r in results),
         duplicate=sum(r.outcome is Outcome.DUPLICATE for r in results),
         rejected=sum(r.outcome is Outcome.REJECTED for r in results),
     )
+    observe_spend("api", took, answer.recorded, answer.duplicate, answer.rejected)
+    return answer
 
 
 def _result(key: str, outcome: Outcome, errors: tuple[FieldError, ...]) -> SpendResultOut:
@@ -259,7 +284,7 @@ def _result(key: str, outcome: Outcome, errors: tuple[FieldError, ...]) -> Spend
 
 
 class ReportFilters(BaseModel):
-    brand_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    brand_id: ParamId
 
 
 @api.get("/reports/spend", response={200: SpendReport, _READ: ErrorOut}, tags=["reports"])

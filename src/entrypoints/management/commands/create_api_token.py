@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.entities import InvalidInput
 from entrypoints.api.tokens import USE_API, UnknownUser, issue_token
 
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         username: str = options["user"]
         try:
             token = issue_token(username, options["name"])
+        except InvalidInput as error:
+            raise CommandError(f"--name: {error.errors[0].message}") from None
         except UnknownUser:
             raise CommandError(
                 f"USER: there is no user named '{username}' "

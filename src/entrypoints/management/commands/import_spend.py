@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from tqdm import tqdm
 from core.use_cases.record_spend import MAX_BATCH, Outcome, RecordSpendCommand
 from entrypoints.container import get_container
 from entrypoints.management.commands._common import ProgressStream, describe
+from entrypoints.metrics import observe_spend
 
 REQUIRED = ("campaign_id", "amount", "key")
 OPTIONAL = ("occurred_at", "description")
@@ -77,8 +79,18 @@ class Command(BaseCommand):
                 rows += len(batch)
                 problems = {row.number: row.problem for row in batch if row.problem}
                 good = [row for row in batch if not row.problem]
-                if good:
+                if not good:
+                    observe_spend("command", None, 0, 0, len(problems))
+                else:
+                    started = time.perf_counter()
                     result = record(RecordSpendCommand(events=[row.event for row in good]))
+                    observe_spend(
+                        "command",
+                        time.perf_counter() - started,
+                        result.recorded,
+                        result.duplicates,
+                        result.rejected + len(problems),
+                    )
                     held += result.held
                     alerts += result.alerts
                     for row, outcome in zip(good, result.results, strict=True):
@@ -129,7 +141,10 @@ def _rows(handle: Any) -> Iterator[Row]:
         problem = ""
         if "\0extra" in values:
             problem = f"has more fields than the header's {len(columns)}"
-        event: dict[str, object] = {c: (values.get(c) or "").strip() for c in REQUIRED}
+        # An id or an amount goes to the core as written, spaces included (RFC 4180: they
+        # are part of the field): the core alone says what those may look like.
+        event: dict[str, object] = {c: values.get(c) or "" for c in ("campaign_id", "amount")}
+        event["key"] = (values.get("key") or "").strip()
         for column in OPTIONAL:
             value = values.get(column)
             event[column] = value.strip() if isinstance(value, str) and value.strip() else None
