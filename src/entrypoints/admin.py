@@ -119,14 +119,49 @@ class Rejected(Exception):
         self.errors = errors
 
 
+class MoneyField(forms.CharField):
+    """A money amount as the operator typed it (spaces around it dropped), for the core to
+    judge by its one rule for money: ASCII digits, an optional point and up to six places.
+    Django's DecimalField would first turn "1_000", "+5", "1e2" or another script's digits
+    into a number, which the core would then never see as written."""
+
+    def to_python(self, value: Any) -> str | None:
+        text = str(super().to_python(value))
+        return text or None
+
+    def prepare_value(self, value: Any) -> Any:
+        # A stored 1000.000000 shows as 1000.00, 12.345600 as 12.3456.
+        if isinstance(value, Decimal):
+            shortest = value.normalize()
+            if shortest.as_tuple().exponent > -2:  # type: ignore[operator]
+                shortest = value.quantize(Decimal("0.01"))
+            return format(shortest, "f")
+        return value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # The stored Decimal against the typed text: "100" is no change to 100.000000.
+        text = self.to_python(data)
+        if initial is None or text is None:
+            return (initial is None) != (text is None)
+        try:
+            return Money.parse(text, "amount") != Money.of(initial)
+        except DomainError:
+            return True  # the use case refuses it, naming the field
+
+
 class CoreValidatedForm(forms.ModelForm):  # type: ignore[type-arg]
     """A model form that leaves the model's validation and the database constraints to the
     core, the one judge of names, budgets, dates and windows (ModelForm would answer first,
     in the database's words). Its instance is never saved: a use case writes."""
 
     def _post_clean(self) -> None:
-        # Only copy the values onto the instance (the admin names it in its messages).
-        self.instance = construct_instance(self, self.instance, self._meta.fields)
+        # Only copy the values onto the instance (the admin names it in its messages). Money
+        # stays as stored until a use case accepts the typed text: the page shows the
+        # instance's budget bars, which need numbers.
+        fields = [
+            f for f in self._meta.fields or () if not isinstance(self.fields.get(f), MoneyField)
+        ]
+        self.instance = construct_instance(self, self.instance, fields)
 
 
 class UseCaseForm(CoreValidatedForm):
@@ -272,6 +307,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class BrandForm(UseCaseForm):
     # Wider than the column so that the core, not the field, explains a bad code.
     currency = forms.CharField(max_length=20, initial="USD", help_text="ISO 4217 code, e.g. USD.")
+    daily_budget = MoneyField(
+        required=False, help_text="Optional cap on the sum of all its campaigns' spend per day."
+    )
+    monthly_budget = MoneyField(
+        required=False,
+        help_text="Optional cap on the sum of all its campaigns' spend per month.",
+    )
 
     class Meta:
         model = models.Brand
@@ -279,8 +321,6 @@ class BrandForm(UseCaseForm):
         help_texts = {
             "timezone": "IANA time zone, e.g. Europe/London; the brand's days and months "
             "start at its local midnight.",
-            "daily_budget": "Optional cap on the sum of all its campaigns' spend per day.",
-            "monthly_budget": "Optional cap on the sum of all its campaigns' spend per month.",
         }
 
 
@@ -456,6 +496,8 @@ class WindowInline(admin.TabularInline):  # type: ignore[type-arg]
 
 class CampaignForm(UseCaseForm):
     field_of: ClassVar[Mapping[str, str]] = {"brand_id": "brand"}
+    daily_budget = MoneyField()
+    monthly_budget = MoneyField()
 
     class Meta:
         model = models.Campaign

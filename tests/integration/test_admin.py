@@ -562,6 +562,39 @@ def test_lowering_a_budget_in_the_change_form_holds_the_campaign_at_once(
     assert (change.cause, change.actor, change.to_status) == ("edit", "olivia", "paused")
 
 
+@pytest.mark.parametrize("typed", ["\u0661\u0662\u0663", "1_000", "+5", "1e2", "12.5000001", "-3"])
+def test_a_budget_typed_in_any_other_form_than_plain_digits_is_refused_on_its_field(
+    client: Client, portfolio: dict[str, int], typed: str
+) -> None:
+    row = campaign(portfolio["running"])
+    before = (row.daily_budget, row.status)
+
+    response = client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/", change_form(row, daily_budget=typed)
+    )
+
+    assert response.status_code == 200  # the form again, not a redirect
+    assert response.context["adminform"].form.errors["daily_budget"]
+    row = campaign(row.pk)
+    assert (row.daily_budget, row.status) == before
+
+
+def test_a_brand_budget_is_read_as_typed_and_left_out_when_blank(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    brand_id = make_brand("Arabic digits")
+    url = f"{ADMIN}/brand/{brand_id}/change/"
+    form = {"name": "Arabic digits", "timezone": "UTC", "currency": "USD", "is_active": "on"}
+
+    refused = client.post(url, {**form, "daily_budget": "\u0665\u0660", "monthly_budget": ""})
+    assert refused.context["adminform"].form.errors["daily_budget"]
+    assert models.Brand.objects.get(pk=brand_id).daily_budget is None
+
+    client.post(url, {**form, "daily_budget": " 50.5 ", "monthly_budget": ""})
+    brand = models.Brand.objects.get(pk=brand_id)
+    assert (brand.daily_budget, brand.monthly_budget) == (Decimal("50.5"), None)
+
+
 def test_state_status_and_counters_cannot_be_posted(
     client: Client, portfolio: dict[str, int]
 ) -> None:
