@@ -28,7 +28,7 @@ NAME_MAX = 200
 def parse_name(value: object, field: str = "name") -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput.on(field, "is required")
-    name = check_text(value.strip(), field)
+    name = check_text(value, field).strip()
     if len(name) > NAME_MAX:
         raise InvalidInput.on(field, f"must be at most {NAME_MAX} characters")
     return name

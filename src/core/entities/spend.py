@@ -59,7 +59,7 @@ class SpendEvent:
             errors.add("key", f"must be at most {KEY_MAX} characters")
         else:
             try:
-                text_key = check_text(key.strip(), "key")
+                text_key = check_text(key, "key").strip()
             except InvalidInput as error:
                 errors.absorb(error)
         when = now
