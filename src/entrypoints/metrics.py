@@ -39,6 +39,7 @@ from prometheus_client.registry import Collector  # noqa: E402
 from core.entities import Alert  # noqa: E402
 from core.ports import AlertNotifier  # noqa: E402
 from core.use_cases._refresh import SweepCommand, SweepResult  # noqa: E402
+from core.use_cases.record_spend import RecordSpendCommand, RecordSpendResult  # noqa: E402
 
 sweep_log = logging.getLogger("budget.sweep")
 
@@ -100,6 +101,21 @@ def observe_spend(
             SPEND_EVENTS.labels(outcome, source).inc(count)
     if seconds is not None:
         SPEND_BATCH_SECONDS.labels(source).observe(seconds)
+
+
+def timed_spend(
+    source: str,
+    record: Callable[[RecordSpendCommand], RecordSpendResult],
+    command: RecordSpendCommand,
+    refused: int = 0,
+) -> RecordSpendResult:
+    """Run RecordSpend once and record it (`observe_spend`); `refused` counts the events the
+    entrypoint rejected before the use case saw them."""
+    started = time.perf_counter()
+    result = record(command)
+    seconds = time.perf_counter() - started
+    observe_spend(source, seconds, result.recorded, result.duplicates, result.rejected + refused)
+    return result
 
 
 def observe_sweep(name: str, seconds: float, result: SweepResult, now: datetime) -> None:

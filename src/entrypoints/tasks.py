@@ -14,7 +14,6 @@ midnight and run after it acts on the new day."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -34,7 +33,7 @@ from entrypoints import task_metrics  # noqa: F401  (counts every task the worke
 from entrypoints.celery_app import app
 from entrypoints.container import get_container
 from entrypoints.logs import connect_celery
-from entrypoints.metrics import observe_alerts, observe_spend, timed_sweep
+from entrypoints.metrics import observe_alerts, timed_spend, timed_sweep
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +82,15 @@ def record_spend(
     """Record a batch of spend events (RecordSpend); queues alert delivery when the batch
     crossed a threshold. While the database is unavailable the batch is retried with
     backoff, without limit."""
-    started = time.perf_counter()
     try:
-        result = get_container().record_spend()(RecordSpendCommand(events=events, actor=actor))
+        command = RecordSpendCommand(events=events, actor=actor)
+        result = timed_spend("task", get_container().record_spend(), command)
     except InvalidInput as error:  # an empty or oversized batch
         raise BadTaskInput(str(error)) from None
     except (*UNAVAILABLE, SoftTimeLimitExceeded) as error:
         # The soft time limit cuts off a batch whose database stopped answering; its
         # transaction is rolled back, so it is retried like any other outage.
         raise _retry_or_requeue(self, error) from error
-    observe_spend(
-        "task", time.perf_counter() - started, result.recorded, result.duplicates, result.rejected
-    )
     if result.alerts:
         transaction.on_commit(_queue_alert_delivery)
     return _spend_summary(result)

@@ -4,7 +4,6 @@ queries.py."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -49,7 +48,7 @@ from entrypoints.api.schemas import (
 )
 from entrypoints.api.tokens import BearerToken
 from entrypoints.container import Container, get_container
-from entrypoints.metrics import observe_spend
+from entrypoints.metrics import observe_spend, timed_spend
 
 DESCRIPTION = f"""
 Manage brands and campaigns and feed spend in.
@@ -246,15 +245,14 @@ def record_spend(request: HttpRequest, payload: SpendBatchIn) -> SpendBatchOut:
     A rejected event never blocks the others, so a whole batch can be retried safely. A body
     that is not a JSON object with an `events` list of objects is refused whole (400/422)."""
     valid = [e.raw() for e in payload.events if not isinstance(e, RejectedEvent)]
+    refused = len(payload.events) - len(valid)
     recorded: Iterator[EventResult] = iter(())
-    took: float | None = None
     if valid:
-        started = time.perf_counter()
-        result = _container().record_spend()(
-            RecordSpendCommand(events=valid, actor=_actor(request))
-        )
-        took = time.perf_counter() - started
+        command = RecordSpendCommand(events=valid, actor=_actor(request))
+        result = timed_spend("api", _container().record_spend(), command, refused)
         recorded = iter(result.results)
+    else:
+        observe_spend("api", None, 0, 0, refused)
     results = []
     for event in payload.events:
         if isinstance(event, RejectedEvent):
@@ -262,14 +260,12 @@ def record_spend(request: HttpRequest, payload: SpendBatchIn) -> SpendBatchOut:
         else:
             done = next(recorded)
             results.append(_result(done.key, Outcome(done.outcome.value), done.errors))
-    answer = SpendBatchOut(
+    return SpendBatchOut(
         results=results,
         recorded=sum(r.outcome is Outcome.RECORDED for r in results),
         duplicate=sum(r.outcome is Outcome.DUPLICATE for r in results),
         rejected=sum(r.outcome is Outcome.REJECTED for r in results),
     )
-    observe_spend("api", took, answer.recorded, answer.duplicate, answer.rejected)
-    return answer
 
 
 def _result(key: str, outcome: Outcome, errors: tuple[FieldError, ...]) -> SpendResultOut:

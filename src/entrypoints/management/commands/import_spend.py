@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from tqdm import tqdm
 from core.use_cases.record_spend import MAX_BATCH, Outcome, RecordSpendCommand
 from entrypoints.container import get_container
 from entrypoints.management.commands._common import ProgressStream, describe
-from entrypoints.metrics import observe_spend
+from entrypoints.metrics import observe_spend, timed_spend
 
 REQUIRED = ("campaign_id", "amount", "key")
 OPTIONAL = ("occurred_at", "description")
@@ -82,15 +81,8 @@ class Command(BaseCommand):
                 if not good:
                     observe_spend("command", None, 0, 0, len(problems))
                 else:
-                    started = time.perf_counter()
-                    result = record(RecordSpendCommand(events=[row.event for row in good]))
-                    observe_spend(
-                        "command",
-                        time.perf_counter() - started,
-                        result.recorded,
-                        result.duplicates,
-                        result.rejected + len(problems),
-                    )
+                    command = RecordSpendCommand(events=[row.event for row in good])
+                    result = timed_spend("command", record, command, refused=len(problems))
                     held += result.held
                     alerts += result.alerts
                     for row, outcome in zip(good, result.results, strict=True):

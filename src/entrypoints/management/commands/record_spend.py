@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -10,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from core.use_cases.record_spend import Outcome, RecordSpendCommand
 from entrypoints.container import get_container
 from entrypoints.management.commands._common import describe
-from entrypoints.metrics import observe_spend
+from entrypoints.metrics import timed_spend
 
 # The event's fields as this command's options are called.
 OPTION_OF = {
@@ -59,10 +58,8 @@ class Command(BaseCommand):
             "occurred_at": options["at"],
             "description": options["description"],
         }
-        started = time.perf_counter()
-        result = get_container().record_spend()(RecordSpendCommand(events=[event]))
-        took = time.perf_counter() - started
-        observe_spend("command", took, result.recorded, result.duplicates, result.rejected)
+        command = RecordSpendCommand(events=[event])
+        result = timed_spend("command", get_container().record_spend(), command)
         outcome = result.results[0]
         if outcome.outcome is Outcome.REJECTED:
             raise CommandError(describe(outcome.errors, OPTION_OF) + " (nothing was recorded)")

@@ -29,15 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        folder = str(
-            getattr(settings, "PROMETHEUS_MULTIPROC_DIR", "")
-            or os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
-        )
-        if not folder or not os.path.isdir(folder):
+        folder = str(settings.PROMETHEUS_MULTIPROC_DIR)
+        if not os.path.isdir(folder):
             raise CommandError(
                 "PROMETHEUS_MULTIPROC_DIR: task counts are kept in the metrics folder the "
-                f"workers write to, and {folder or 'no folder'!r} is not one; run this on a "
-                "worker's machine with the workers' settings"
+                f"workers write to, and {folder!r} is not one; run this on a worker's "
+                "machine with the workers' settings"
             )
         counts = read_counts(folder)
         for row in counts.values():
