@@ -8,6 +8,7 @@ import contextlib
 import http.client
 import importlib.util
 import json
+import os
 import socket
 import threading
 import time
@@ -23,6 +24,27 @@ from .test_celery import Process
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
+
+
+def service_env(home: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without the settings a test chooses itself."""
+    dropped = {
+        "DEBUG",
+        "SECRET_KEY",
+        "BUDGET_ALLOW_INSECURE_KEY",
+        "DATABASE_URL",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "LOG_FORMAT",
+        "PGAPPNAME",
+        "WEB_SERVER",
+        "WEB_CONCURRENCY",
+        "WEB_THREADS",
+        "METRICS_TOKEN",
+        "METRICS_PUBLIC",
+    }
+    env = {k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("CELERY_")}
+    env.update(BUDGET_HOME=str(home), NO_COLOR="1", PYTHONUNBUFFERED="1", **extra)
+    return env
 
 
 def run_script() -> ModuleType:

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.integration.test_api import counts, make_user  # noqa: F401 (a fixture)
-from tests.integration.test_celery import Process, database_url
+from tests.integration.test_celery import Process, Service, database_url
 from tests.integration.test_run import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -73,18 +73,8 @@ class Served:
         # the server's session is gone.
         if connection.vendor == "postgresql":
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and _other_sessions():
+            while time.monotonic() < deadline and Service._other_sessions():
                 time.sleep(0.1)
-
-
-def _other_sessions() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        (count,) = cursor.fetchone()
-    return int(count)
 
 
 @pytest.fixture

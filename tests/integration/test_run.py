@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from .serving import service_env
 from .test_celery import REDIS_URL, database_url, redis_answers, spawn_in_group
 
 pytestmark = pytest.mark.slow
@@ -151,17 +152,7 @@ def log_in(run: MakeRun, username: str, password: str) -> str:
 def run_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     # Without the settings this test process made for itself (its metrics folder among
     # them: `make run` empties the one it uses).
-    own = {
-        "DEBUG",
-        "SECRET_KEY",
-        "BUDGET_ALLOW_INSECURE_KEY",
-        "DATABASE_URL",
-        "PROMETHEUS_MULTIPROC_DIR",
-        "LOG_FORMAT",
-        "WEB_SERVER",
-    }
-    env = {k: v for k, v in os.environ.items() if k not in own and not k.startswith("CELERY_")}
-    env.update(BUDGET_HOME=str(tmp_path), PORT=str(free_port()), NO_COLOR="1")
+    env = service_env(tmp_path, PORT=str(free_port()))
     if request.param == "configured":
         if not redis_answers(REDIS_URL):
             pytest.skip(f"no Redis answers at {REDIS_URL} (start one or set TEST_REDIS_URL)")

@@ -11,7 +11,6 @@ tells production to start it.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal
 import subprocess
@@ -28,7 +27,7 @@ import psycopg
 import pytest
 
 from .services import PostgresCluster, free_port
-from .serving import ROOT, in_threads, json_lines, request, wait_for, web_server
+from .serving import ROOT, in_threads, json_lines, request, service_env, wait_for, web_server
 from .test_celery import (
     Broker,
     Service,
@@ -49,27 +48,6 @@ pytestmark = pytest.mark.slow
 WORKERS, THREADS = 2, 4
 REQUESTS_EACH_WAY = 1000
 CLIENT_THREADS = 16
-
-
-def service_env(home: Path, **extra: str) -> dict[str, str]:
-    """This process's environment without the settings a test chooses itself."""
-    dropped = {
-        "DEBUG",
-        "SECRET_KEY",
-        "BUDGET_ALLOW_INSECURE_KEY",
-        "DATABASE_URL",
-        "PROMETHEUS_MULTIPROC_DIR",
-        "LOG_FORMAT",
-        "PGAPPNAME",
-        "WEB_SERVER",
-        "WEB_CONCURRENCY",
-        "WEB_THREADS",
-        "METRICS_TOKEN",
-        "METRICS_PUBLIC",
-    }
-    env = {k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("CELERY_")}
-    env.update(BUDGET_HOME=str(home), NO_COLOR="1", PYTHONUNBUFFERED="1", **extra)
-    return env
 
 
 class ConnectionSampler:
