@@ -1,8 +1,9 @@
 """Request and response bodies of the API. Field names are the contract of SPEC §4.
 
-Every request field is checked here exactly as its JSON Schema in the OpenAPI document
-says, so that the document tells a client precisely what is accepted; each check is the
-core's own rule (or a constant of it), and the core checks again. Money is a decimal
+Every request field is described in the OpenAPI document by the core's own rules (or
+constants of them), so that the document tells a client precisely what is accepted, and
+checked here by those rules; a spend event's amount, key and description only for their
+JSON type, since the core checks each event anyway and answers a refused one `rejected`. Money is a decimal
 string in every response; in requests it is a string matching the core's MONEY_PATTERN or a
 JSON number (decoded exactly as a Decimal, see errors.ExactJsonParser). Ids are integers,
 dates `YYYY-MM-DD` strings, instants ISO-8601 strings with an offset, and names may hold
