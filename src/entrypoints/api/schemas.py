@@ -2,12 +2,12 @@
 
 Every request field is described in the OpenAPI document by the core's own rules (or
 constants of them), so that the document tells a client precisely what is accepted, and
-checked here by those rules; a spend event's amount, key and description only for their
-JSON type, since the core checks each event anyway and answers a refused one `rejected`. Money is a decimal
-string in every response; in requests it is a string matching the core's MONEY_PATTERN or a
-JSON number (decoded exactly as a Decimal, see errors.ExactJsonParser). Ids are integers,
-dates `YYYY-MM-DD` strings, instants ISO-8601 strings with an offset, and names may hold
-no control or bidirectional formatting characters."""
+checked here by those rules; a spend event's amount, key and description only for their JSON
+type, since the core checks each event anyway and answers a refused one `rejected`. Money is
+a decimal string in every response; in requests it is a string matching the core's
+MONEY_PATTERN or a JSON number (decoded exactly as a Decimal, see errors.ExactJsonParser).
+Ids are integers, dates `YYYY-MM-DD` strings, instants ISO-8601 strings with an offset, and
+names may hold no control or bidirectional formatting characters."""
 
 from __future__ import annotations
 
