@@ -42,7 +42,7 @@ def make_due(sweep: str, now: datetime) -> None:
 def main() -> None:
     db, sweep, mode, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     configure(db)
-    from core.use_cases._refresh import SweepCommand
+    from core.use_cases.sweeps import SweepCommand
     from entrypoints.container import get_container
 
     use_case = getattr(get_container(), sweep)()

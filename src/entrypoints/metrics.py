@@ -38,8 +38,8 @@ from prometheus_client.registry import Collector  # noqa: E402
 
 from core.entities import Alert  # noqa: E402
 from core.ports import AlertNotifier  # noqa: E402
-from core.use_cases._refresh import SweepCommand, SweepResult  # noqa: E402
 from core.use_cases.record_spend import RecordSpendCommand, RecordSpendResult  # noqa: E402
+from core.use_cases.sweeps import SweepCommand, SweepResult  # noqa: E402
 
 sweep_log = logging.getLogger("budget.sweep")
 

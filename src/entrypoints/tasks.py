@@ -26,9 +26,9 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from core.entities import SYSTEM, DomainError, InvalidInput
 from core.entities.time import parse_instant
-from core.use_cases._refresh import SweepCommand, SweepResult
 from core.use_cases.alerts import DeliverAlertsCommand
 from core.use_cases.record_spend import Outcome, RecordSpendCommand, RecordSpendResult
+from core.use_cases.sweeps import SweepCommand, SweepResult
 from entrypoints import task_metrics  # noqa: F401  (counts every task the workers take)
 from entrypoints.celery_app import app
 from entrypoints.container import get_container

@@ -16,13 +16,13 @@ from dependency_injector import providers
 from django.db import InterfaceError, OperationalError
 
 from adapters.in_memory.clock import FixedClock
-from core.use_cases._refresh import SweepCommand, SweepResult
 from core.use_cases.record_spend import (
     EventResult,
     Outcome,
     RecordSpendCommand,
     RecordSpendResult,
 )
+from core.use_cases.sweeps import SweepCommand, SweepResult
 from entrypoints import tasks
 from entrypoints.container import Container, get_container
 

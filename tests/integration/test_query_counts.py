@@ -15,13 +15,13 @@ from django.test.utils import CaptureQueriesContext
 
 from adapters.django_orm import models
 from adapters.django_orm.repositories import TOTALS_CHUNK
-from core.use_cases._refresh import SweepCommand
 from core.use_cases.apply_dayparting import ApplyDayparting
 from core.use_cases.enforce_budgets import EnforceBudgets
 from core.use_cases.flight import CheckFlight
 from core.use_cases.reconcile import Reconcile, ReconcileCommand
 from core.use_cases.record_spend import RecordSpend, RecordSpendCommand
 from core.use_cases.reset_period import ResetPeriod
+from core.use_cases.sweeps import SweepCommand
 
 from .conftest import NOW, bulk_campaigns
 

@@ -29,10 +29,11 @@ from core.entities import (
     State,
     Status,
     Subject,
+    Sweep,
     Window,
 )
 from core.entities.money import MAX_AMOUNT
-from core.ports import SpendLedger, Sweep, UnitOfWork
+from core.ports import SpendLedger, UnitOfWork
 
 from .conftest import NOW, TODAY
 

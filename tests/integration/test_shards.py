@@ -13,9 +13,9 @@ from django.db import connection, connections
 
 from adapters.django_orm import models
 from adapters.django_orm.runner import ThreadRunner
-from core.use_cases._refresh import SweepCommand
 from core.use_cases.apply_dayparting import ApplyDayparting
 from core.use_cases.enforce_budgets import EnforceBudgets
+from core.use_cases.sweeps import SweepCommand
 
 from .conftest import NOW, bulk_campaigns
 

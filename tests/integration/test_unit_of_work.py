@@ -29,12 +29,12 @@ from core.entities import (
     Status,
     Window,
 )
-from core.use_cases._refresh import SweepCommand
 from core.use_cases.alerts import DeliverAlertsCommand
 from core.use_cases.brands import CreateBrandCommand
 from core.use_cases.campaigns import CampaignActionCommand, CreateCampaignCommand
 from core.use_cases.reconcile import ReconcileCommand
 from core.use_cases.record_spend import RecordSpendCommand
+from core.use_cases.sweeps import SweepCommand
 from entrypoints.container import Container, build_container
 
 from .conftest import NOW, TODAY, on_postgres

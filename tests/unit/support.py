@@ -13,7 +13,6 @@ import attrs
 
 from adapters.in_memory import FixedClock, InMemoryStore, RecordingNotifier
 from core.entities import AuditEntry, Brand, Campaign, LedgerEntry, Money, Period
-from core.use_cases._refresh import SweepCommand, SweepResult
 from core.use_cases.alerts import DeliverAlerts, DeliverAlertsCommand, DeliverAlertsResult
 from core.use_cases.apply_dayparting import ApplyDayparting
 from core.use_cases.brands import (
@@ -40,6 +39,7 @@ from core.use_cases.flight import CheckFlight
 from core.use_cases.reconcile import Reconcile, ReconcileCommand, ReconcileResult
 from core.use_cases.record_spend import RecordSpend, RecordSpendCommand, RecordSpendResult
 from core.use_cases.reset_period import ResetPeriod
+from core.use_cases.sweeps import SweepCommand, SweepResult
 
 
 def utc(

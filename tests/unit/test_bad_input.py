@@ -10,7 +10,6 @@ import pytest
 
 from core.entities import Conflict, DomainError, InvalidInput, NotFound
 from core.entities.money import Money
-from core.use_cases._refresh import SweepCommand
 from core.use_cases.brands import CreateBrandCommand, UpdateBrandCommand
 from core.use_cases.campaigns import (
     CampaignActionCommand,
@@ -19,6 +18,7 @@ from core.use_cases.campaigns import (
     UpdateCampaignCommand,
 )
 from core.use_cases.record_spend import Outcome, RecordSpendCommand
+from core.use_cases.sweeps import SweepCommand
 
 from .support import App, snapshot, window
 

@@ -9,8 +9,8 @@ import pytest
 
 from adapters.in_memory import FixedClock, InMemoryStore, RecordingNotifier
 from core.entities import Brand, Campaign, Hold, Period, Status
-from core.use_cases._refresh import SweepCommand
 from core.use_cases.reset_period import ResetPeriod
+from core.use_cases.sweeps import SweepCommand
 
 from .support import App, fields, local_date, money, snapshot, utc, wall
 

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 import pytest
 
 from adapters.in_memory import FixedClock, InMemoryStore, RecordingNotifier
-from core.entities import BrandId, Money
-from core.ports import EVERY, InOrder, Shard
-from core.use_cases._refresh import DueSweep, SweepCommand
+from core.entities import EVERY, BrandId, Money, Shard
 from core.use_cases.apply_dayparting import ApplyDayparting
+from core.use_cases.due_sweep import DueSweep
 from core.use_cases.flight import CheckFlight
 from core.use_cases.reset_period import ResetPeriod
+from core.use_cases.runners import InOrder
+from core.use_cases.sweeps import SweepCommand
 
 from .support import App, snapshot, utc, window
 

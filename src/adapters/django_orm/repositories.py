@@ -22,6 +22,7 @@ from django.db.models.sql import Query
 from adapters.django_orm import mappers, models
 from adapters.django_orm.models import MONEY_PLACES
 from core.entities import (
+    EVERY,
     Alert,
     AuditEntry,
     Brand,
@@ -32,9 +33,10 @@ from core.entities import (
     FieldError,
     LedgerEntry,
     Money,
+    Shard,
+    Sweep,
     Window,
 )
-from core.ports import EVERY, Shard, Sweep
 
 T = TypeVar("T")
 

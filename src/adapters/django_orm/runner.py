@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from django.db import connections
 
-from core.ports import InOrder
+from core.use_cases.runners import InOrder
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ from typing import Self
 import attrs
 
 from core.entities import (
+    EVERY,
     Alert,
     AlertKey,
     AuditEntry,
@@ -26,9 +27,10 @@ from core.entities import (
     Conflict,
     LedgerEntry,
     Money,
+    Shard,
+    Sweep,
     Window,
 )
-from core.ports import EVERY, Shard, Sweep
 
 
 @attrs.define

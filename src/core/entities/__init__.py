@@ -9,8 +9,10 @@ from core.entities.errors import Conflict, DomainError, FieldError, InvalidInput
 from core.entities.money import Money
 from core.entities.schedule import Window
 from core.entities.spend import LedgerEntry, SpendEvent
+from core.entities.sweeps import EVERY, Shard, Sweep
 
 __all__ = [
+    "EVERY",
     "SYSTEM",
     "Alert",
     "AlertKey",
@@ -31,10 +33,12 @@ __all__ = [
     "NotFound",
     "Period",
     "Refresh",
+    "Shard",
     "SpendEvent",
     "State",
     "Status",
     "Subject",
+    "Sweep",
     "Window",
     "compute_holds",
     "derive_status",

@@ -120,6 +120,13 @@ class Brand:
         budget = self.budget(period)
         return budget is not None and self.spend(period, now) >= budget
 
+    def set_counter(self, period: Period, counter: Counter) -> None:
+        """Replace one period's counter (with the ledger's sum, when counting afresh)."""
+        if period is Period.DAY:
+            self.daily = counter
+        else:
+            self.monthly = counter
+
     def roll(self, now: datetime) -> int:
         """Move both counters to the periods containing `now`; returns how many counters
         holding spend were started afresh."""

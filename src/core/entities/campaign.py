@@ -167,6 +167,13 @@ class Campaign:
     def budget(self, period: Period) -> Money:
         return self.daily_budget if period is Period.DAY else self.monthly_budget
 
+    def set_counter(self, period: Period, counter: Counter) -> None:
+        """Replace one period's counter (with the ledger's sum, when counting afresh)."""
+        if period is Period.DAY:
+            self.daily = counter
+        else:
+            self.monthly = counter
+
     def record(self, amount: Money, occurred_at: datetime, now: datetime, tz: str) -> None:
         """Count an accepted spend in the current periods it falls in (the caller appends it
         to the ledger and then refreshes the campaign)."""

@@ -31,19 +31,3 @@ class Runner(Protocol):
         return their results in order. Every job runs to its end; the first failure is
         raised after that."""
         ...
-
-
-class InOrder:
-    """Runs the jobs one after another, in the caller's thread."""
-
-    def run_all(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
-        results: list[T] = []
-        failure: BaseException | None = None
-        for job in jobs:
-            try:
-                results.append(job())
-            except Exception as error:
-                failure = failure or error
-        if failure is not None:
-            raise failure
-        return results

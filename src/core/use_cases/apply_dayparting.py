@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from core.entities import Cause
-from core.ports import Sweep
-from core.use_cases._refresh import DueSweep
+from core.entities import Cause, Sweep
+from core.use_cases.due_sweep import DueSweep
 
 
 class ApplyDayparting(DueSweep):

@@ -13,15 +13,10 @@ from core.entities.brand import parse_currency, parse_name, parse_optional_budge
 from core.entities.errors import Collector, InvalidInput
 from core.entities.time import parse_timezone
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from core.use_cases._common import UNSET
-from core.use_cases._refresh import (
-    SweepResult,
-    Tallier,
-    brand_ledger_totals,
-    recount,
-    refresh_and_save,
-    set_counter,
-)
+from core.use_cases.recount import brand_ledger_totals, recount
+from core.use_cases.refresh import refresh_and_save
+from core.use_cases.sweeps import SweepResult, Tallier
+from core.use_cases.unset import UNSET
 
 
 @attrs.frozen
@@ -118,7 +113,7 @@ def _recount(uow: UnitOfWork, brand: Brand, campaigns: list[Campaign], now: date
     """A new time zone moves every day and month boundary, so counters dated in the old zone
     no longer match the ledger (invariant 1): count the current periods afresh from it."""
     for period, day, total in brand_ledger_totals(uow, brand, now):
-        set_counter(brand, period, Counter(day, total))
+        brand.set_counter(period, Counter(day, total))
     recount(uow, campaigns, {brand.id: brand}, now)
 
 

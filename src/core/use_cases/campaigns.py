@@ -25,8 +25,8 @@ from core.entities.money import Money
 from core.entities.schedule import Window, parse_windows
 from core.entities.time import parse_date
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from core.use_cases._common import UNSET
-from core.use_cases._refresh import lock_for_refresh
+from core.use_cases.refresh import lock_for_refresh
+from core.use_cases.unset import UNSET
 
 
 @attrs.frozen

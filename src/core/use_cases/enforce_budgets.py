@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.entities import CampaignId, Cause
-from core.ports import Shard
-from core.use_cases._refresh import DueSweep, Tallier, lock_for_refresh, refresh_and_save
+from core.entities import CampaignId, Cause, Shard
+from core.use_cases.due_sweep import DueSweep
+from core.use_cases.refresh import lock_for_refresh, refresh_and_save
+from core.use_cases.sweeps import Tallier
 
 
 class EnforceBudgets(DueSweep):

@@ -9,14 +9,8 @@ import attrs
 
 from core.entities import SYSTEM, BrandId, CampaignId, Cause, Counter, Money, Period
 from core.ports import UnitOfWorkFactory
-from core.use_cases._refresh import (
-    brand_ledger_totals,
-    current_periods,
-    lock_for_refresh,
-    recount,
-    refresh_and_save,
-    set_counter,
-)
+from core.use_cases.recount import brand_ledger_totals, current_periods, recount
+from core.use_cases.refresh import lock_for_refresh, refresh_and_save
 
 
 @attrs.frozen
@@ -100,7 +94,7 @@ class Reconcile:
                     spend = brand.spend(period, now)
                     if total != spend:
                         mismatches.append(Mismatch("brand", brand.id, period, spend, total))
-                        set_counter(brand, period, Counter(day, total))
+                        brand.set_counter(period, Counter(day, total))
                         changed = True
                 if command.repair and changed:
                     brand.reset_due_at = brand.next_reset_at(now)

@@ -33,7 +33,7 @@ from core.entities import (
 )
 from core.entities.budget import PERIODS, crossed
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from core.use_cases._refresh import lock_for_refresh, refresh_and_save
+from core.use_cases.refresh import lock_for_refresh, refresh_and_save
 
 MAX_BATCH = 10_000
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.entities import Cause
-from core.ports import Sweep
-from core.use_cases._refresh import DueSweep, Tallier
+from core.entities import Cause, Sweep
+from core.use_cases.due_sweep import DueSweep
+from core.use_cases.sweeps import Tallier
 
 
 class ResetPeriod(DueSweep):

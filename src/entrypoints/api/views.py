@@ -15,7 +15,6 @@ from pydantic import BaseModel
 
 from core.entities import FieldError, Status
 from core.entities.money import MONEY_PATTERN, PLACES
-from core.use_cases._common import UNSET
 from core.use_cases.brands import CreateBrandCommand
 from core.use_cases.campaigns import (
     CampaignActionCommand,
@@ -24,6 +23,7 @@ from core.use_cases.campaigns import (
     UpdateCampaignCommand,
 )
 from core.use_cases.record_spend import EventResult, RecordSpendCommand
+from core.use_cases.unset import UNSET
 from entrypoints.api import queries
 from entrypoints.api.errors import ExactJsonParser, install_handlers
 from entrypoints.api.schemas import (

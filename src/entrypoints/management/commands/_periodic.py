@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.use_cases._refresh import SweepCommand, SweepResult
+from core.use_cases.sweeps import SweepCommand, SweepResult
 from entrypoints.container import Container, get_container
 from entrypoints.management.commands._common import instant_option
 from entrypoints.metrics import timed_sweep

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.use_cases._refresh import SweepCommand, SweepResult
+from core.use_cases.sweeps import SweepCommand, SweepResult
 from entrypoints.container import Container
 from entrypoints.management.commands._periodic import SweepCommandBase
 

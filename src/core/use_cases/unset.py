@@ -1,4 +1,4 @@
-"""Small pieces shared by the operator use cases."""
+"""The marker for a field an edit command leaves as it is."""
 
 from __future__ import annotations
 
