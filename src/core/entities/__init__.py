@@ -3,7 +3,16 @@
 from core.entities.alerts import Alert, AlertKey, Subject
 from core.entities.audit import SYSTEM, AuditEntry, CampaignId, Cause
 from core.entities.brand import Brand, BrandId
-from core.entities.budget import Counter, Hold, Period, State, Status, derive_status
+from core.entities.budget import (
+    Band,
+    BudgetUse,
+    Counter,
+    Hold,
+    Period,
+    State,
+    Status,
+    derive_status,
+)
 from core.entities.campaign import Campaign, Refresh, compute_holds
 from core.entities.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from core.entities.money import Money
@@ -17,8 +26,10 @@ __all__ = [
     "Alert",
     "AlertKey",
     "AuditEntry",
+    "Band",
     "Brand",
     "BrandId",
+    "BudgetUse",
     "Campaign",
     "CampaignId",
     "Cause",

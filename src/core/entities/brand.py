@@ -9,6 +9,7 @@ from typing import NewType
 import attrs
 
 from core.entities.budget import (
+    BudgetUse,
     Counter,
     Period,
     add_to_counters,
@@ -116,9 +117,9 @@ class Brand:
     def budget(self, period: Period) -> Money | None:
         return self.daily_budget if period is Period.DAY else self.monthly_budget
 
-    def exhausted(self, period: Period, now: datetime) -> bool:
-        budget = self.budget(period)
-        return budget is not None and self.spend(period, now) >= budget
+    def use(self, period: Period, now: datetime) -> BudgetUse:
+        """How much of the brand's budget for the period containing `now` is used."""
+        return BudgetUse(self.spend(period, now), self.budget(period))
 
     def set_counter(self, period: Period, counter: Counter) -> None:
         """Replace one period's counter (with the ledger's sum, when counting afresh)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import functools
 from datetime import date, datetime
+from decimal import Decimal
 
 import attrs
 
@@ -165,14 +166,73 @@ def next_counter_reset(daily: Counter, monthly: Counter, now: datetime, tz: str)
     return None
 
 
+# Alerts go out when spend reaches these percentages of a budget; the lowest is where a budget
+# counts as nearly used.
 THRESHOLDS = (80, 100)
+NEAR = THRESHOLDS[0]
+
+
+class Band(enum.StrEnum):
+    """Where spend stands against its budget."""
+
+    UNDER = "under"  # below 80 %
+    NEAR = "near"  # from 80 % up to the budget
+    EXHAUSTED = "exhausted"  # spend has reached the budget: a budget hold
+
+
+@attrs.frozen
+class BudgetUse:
+    """How much of one period's budget its spend has used: the one answer to "is this budget
+    exhausted", "what share is used", "what is left" and "is it nearly used", for holds,
+    alerts, the admin and the API alike. `budget` is None where none is set (a brand's
+    optional caps): such a budget is never exhausted and has no share."""
+
+    spend: Money
+    budget: Money | None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.budget is not None and self.spend >= self.budget
+
+    @property
+    def share(self) -> Decimal | None:
+        """Spend as a fraction of the budget (1 when exactly used; more after late spend)."""
+        return None if self.budget is None else self.spend.share_of(self.budget)
+
+    @property
+    def percent(self) -> Decimal | None:
+        share = self.share
+        return None if share is None else share * 100
+
+    @property
+    def remaining(self) -> Money | None:
+        """The budget minus spend, never below zero."""
+        if self.budget is None:
+            return None
+        return self.budget - self.spend if self.spend < self.budget else Money.zero()
+
+    @property
+    def band(self) -> Band | None:
+        if self.budget is None:
+            return None
+        if self.spend >= self.budget:
+            return Band.EXHAUSTED
+        if self.spend.amount * 100 >= self.budget.amount * NEAR:
+            return Band.NEAR
+        return Band.UNDER
+
+    def crossed_since(self, before: Money) -> tuple[int, ...]:
+        """The alert thresholds (percent of the budget) this spend reached by growing from
+        `before`."""
+        budget = self.budget
+        if budget is None or self.spend.amount * 100 < budget.amount * NEAR:
+            return ()  # below the lowest threshold: the usual case, answered at once
+        return tuple(
+            t
+            for t in THRESHOLDS
+            if before.amount * 100 < budget.amount * t <= self.spend.amount * 100
+        )
 
 
 def crossed(before: Money, after: Money, budget: Money | None) -> tuple[int, ...]:
-    """Alert thresholds (percent of `budget`) that spend reached by going from before to
-    after."""
-    if budget is None or after.amount * 100 < budget.amount * THRESHOLDS[0]:
-        return ()  # below the lowest threshold: the usual case, answered at once
-    return tuple(
-        t for t in THRESHOLDS if before.amount * 100 < budget.amount * t <= after.amount * 100
-    )
+    return BudgetUse(after, budget).crossed_since(before)

@@ -12,6 +12,7 @@ from core.entities.brand import Brand, BrandId, parse_name
 from core.entities.budget import (
     DAILY_HOLDS,
     MONTHLY_HOLDS,
+    BudgetUse,
     Counter,
     Hold,
     Period,
@@ -36,13 +37,13 @@ def compute_holds(campaign: Campaign, brand: Brand, now: datetime) -> frozenset[
     tz = brand.timezone
     today = local_date(now, tz)
     holds: set[Hold] = set()
-    if campaign.spend(Period.DAY, now, tz) >= campaign.daily_budget:
+    if campaign.use(Period.DAY, now, tz).exhausted:
         holds.add(Hold.DAILY_BUDGET)
-    if campaign.spend(Period.MONTH, now, tz) >= campaign.monthly_budget:
+    if campaign.use(Period.MONTH, now, tz).exhausted:
         holds.add(Hold.MONTHLY_BUDGET)
-    if brand.exhausted(Period.DAY, now):
+    if brand.use(Period.DAY, now).exhausted:
         holds.add(Hold.BRAND_DAILY_BUDGET)
-    if brand.exhausted(Period.MONTH, now):
+    if brand.use(Period.MONTH, now).exhausted:
         holds.add(Hold.BRAND_MONTHLY_BUDGET)
     if not in_schedule(campaign.windows, now, tz):
         holds.add(Hold.OUTSIDE_SCHEDULE)
@@ -166,6 +167,10 @@ class Campaign:
 
     def budget(self, period: Period) -> Money:
         return self.daily_budget if period is Period.DAY else self.monthly_budget
+
+    def use(self, period: Period, now: datetime, tz: str) -> BudgetUse:
+        """How much of the budget for the period containing `now` (in zone `tz`) is used."""
+        return BudgetUse(self.spend(period, now, tz), self.budget(period))
 
     def set_counter(self, period: Period, counter: Counter) -> None:
         """Replace one period's counter (with the ledger's sum, when counting afresh)."""

@@ -283,7 +283,7 @@ def _spend_snapshot_campaign(
 
 
 def _brand_flags(brand: Brand, now: datetime) -> tuple[bool, bool]:
-    return brand.exhausted(Period.DAY, now), brand.exhausted(Period.MONTH, now)
+    return brand.use(Period.DAY, now).exhausted, brand.use(Period.MONTH, now).exhausted
 
 
 def _brand_flags_from(before: dict[Period, Money], brand: Brand) -> tuple[bool, bool]:
