@@ -17,7 +17,7 @@ from core.entities.campaign import Campaign, Refresh, compute_holds
 from core.entities.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from core.entities.money import Money
 from core.entities.schedule import Window
-from core.entities.spend import LedgerEntry, SpendEvent
+from core.entities.spend import EventResult, LedgerEntry, Outcome, SpendEvent
 from core.entities.sweeps import EVERY, Shard, Sweep
 
 __all__ = [
@@ -36,12 +36,14 @@ __all__ = [
     "Conflict",
     "Counter",
     "DomainError",
+    "EventResult",
     "FieldError",
     "Hold",
     "InvalidInput",
     "LedgerEntry",
     "Money",
     "NotFound",
+    "Outcome",
     "Period",
     "Refresh",
     "Shard",

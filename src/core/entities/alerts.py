@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import attrs
 
-from core.entities.budget import Period
+from core.entities.budget import BudgetUse, Period
 from core.entities.money import Money
 
 
@@ -47,3 +47,32 @@ class Alert:
             f"{k.threshold}% or more of its {what} budget of {self.budget} {self.currency} "
             f"for {when}"
         )
+
+
+def raised(
+    key: tuple[Subject, int, Period],
+    name: str,
+    currency: str,
+    use: BudgetUse,
+    before: Money,
+    now: datetime,
+    tz: str,
+) -> list[Alert]:
+    """The alerts due because spend against one budget (`use`, now) grew from `before`
+    across a threshold; `key` is the subject, its id and the period's kind."""
+    thresholds = use.crossed_since(before)
+    if not thresholds or use.budget is None:
+        return []
+    subject, subject_id, period = key
+    day = period.containing(now, tz)
+    return [
+        Alert(
+            AlertKey(subject, subject_id, period, day, t),
+            name,
+            use.spend,
+            use.budget,
+            currency,
+            now,
+        )
+        for t in thresholds
+    ]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import NewType
 
 import attrs
 
+from core.entities.alerts import Alert, Subject, raised
 from core.entities.budget import (
+    PERIODS,
     BudgetUse,
     Counter,
     Period,
@@ -19,6 +22,7 @@ from core.entities.budget import (
 from core.entities.errors import Collector, InvalidInput, check_text
 from core.entities.money import Money
 from core.entities.time import parse_timezone
+from core.entities.unset import UNSET, Unset
 
 BrandId = NewType("BrandId", int)
 
@@ -45,6 +49,49 @@ def parse_optional_budget(value: object, field: str) -> Money | None:
     if value is None or value == "":
         return None
     return Money.parse(value, field)
+
+
+def parse_flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput.on(field, "must be true or false")
+    return value
+
+
+@attrs.frozen
+class BrandChanges:
+    """An operator's edit of a brand, checked field by field; a field left UNSET keeps its
+    value, a budget set to None is removed."""
+
+    name: str | Unset = UNSET
+    timezone: str | Unset = UNSET
+    currency: str | Unset = UNSET
+    is_active: bool | Unset = UNSET
+    daily_budget: Money | Unset | None = UNSET
+    monthly_budget: Money | Unset | None = UNSET
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        name: object = UNSET,
+        timezone: object = UNSET,
+        currency: object = UNSET,
+        is_active: object = UNSET,
+        daily_budget: object = UNSET,
+        monthly_budget: object = UNSET,
+    ) -> BrandChanges:
+        """Raises InvalidInput listing every bad field."""
+        errors = Collector()
+        changes = cls(
+            name=errors.change(parse_name, name, "name"),
+            timezone=errors.change(parse_timezone, timezone, "timezone"),
+            currency=errors.change(parse_currency, currency, "currency"),
+            is_active=errors.change(parse_flag, is_active, "is_active"),
+            daily_budget=errors.change(parse_optional_budget, daily_budget, "daily_budget"),
+            monthly_budget=errors.change(parse_optional_budget, monthly_budget, "monthly_budget"),
+        )
+        errors.raise_if_any()
+        return changes
 
 
 @attrs.define(eq=False)
@@ -80,33 +127,37 @@ class Brand:
         """Validate every field and build an unsaved brand; raises InvalidInput listing
         each bad field."""
         errors = Collector()
-        values: dict[str, object] = {}
-        for field, parse, raw in (
-            ("name", parse_name, name),
-            ("timezone", parse_timezone, timezone),
-            ("currency", parse_currency, currency),
-        ):
-            try:
-                values[field] = parse(raw, field)
-            except InvalidInput as error:
-                errors.absorb(error)
-        for field, raw in (("daily_budget", daily_budget), ("monthly_budget", monthly_budget)):
-            try:
-                values[field] = parse_optional_budget(raw, field)
-            except InvalidInput as error:
-                errors.absorb(error)
-        if not isinstance(is_active, bool):
-            errors.add("is_active", "must be true or false")
-        errors.raise_if_any()
-        return cls(
+        brand = cls(
             id=BrandId(0),
-            name=str(values["name"]),
-            timezone=str(values["timezone"]),
-            currency=str(values["currency"]),
-            is_active=bool(is_active),
-            daily_budget=values["daily_budget"],  # type: ignore[arg-type]
-            monthly_budget=values["monthly_budget"],  # type: ignore[arg-type]
+            name=errors.take(parse_name, name, "name", ""),
+            timezone=errors.take(parse_timezone, timezone, "timezone", "UTC"),
+            currency=errors.take(parse_currency, currency, "currency", "USD"),
+            daily_budget=errors.take(parse_optional_budget, daily_budget, "daily_budget", None),
+            monthly_budget=errors.take(
+                parse_optional_budget, monthly_budget, "monthly_budget", None
+            ),
+            is_active=errors.take(parse_flag, is_active, "is_active", True),
         )
+        errors.raise_if_any()
+        return brand
+
+    def edit(self, changes: BrandChanges) -> bool:
+        """Apply an operator's edit; True when it moved the brand to another time zone (its
+        counters, dated in the old zone, must then be counted afresh from the ledger)."""
+        rezoned = changes.timezone is not UNSET and changes.timezone != self.timezone
+        if changes.name is not UNSET:
+            self.name = changes.name
+        if changes.timezone is not UNSET:
+            self.timezone = changes.timezone
+        if changes.currency is not UNSET:
+            self.currency = changes.currency
+        if changes.is_active is not UNSET:
+            self.is_active = changes.is_active
+        if changes.daily_budget is not UNSET:
+            self.daily_budget = changes.daily_budget
+        if changes.monthly_budget is not UNSET:
+            self.monthly_budget = changes.monthly_budget
+        return rezoned
 
     # -- spend ---------------------------------------------------------------------------
 
@@ -137,13 +188,40 @@ class Brand:
         self.reset_due_at = self.next_reset_at(now)
         return reset
 
-    def record(self, amount: Money, occurred_at: datetime, now: datetime) -> None:
-        """Add an accepted spend to the counters of the current periods it falls in."""
+    def record(self, amount: Money, occurred_at: datetime, now: datetime) -> tuple[Period, ...]:
+        """Add an accepted spend to the counters of the current periods it falls in. Returns
+        the periods whose brand-wide budget this spend exhausted: then every campaign of the
+        brand must be held, not only the one that spent."""
+        open_budgets = [
+            p for p in PERIODS if self.budget(p) is not None and not self.use(p, now).exhausted
+        ]
         self.daily, self.monthly, _ = roll_counters(self.daily, self.monthly, now, self.timezone)
         self.daily, self.monthly = add_to_counters(
             self.daily, self.monthly, amount, occurred_at, self.timezone
         )
         self.reset_due_at = self.next_reset_at(now)
+        return tuple(p for p in open_budgets if self.use(p, now).exhausted)
+
+    def spent(self, now: datetime) -> dict[Period, Money]:
+        """Spend in the day and the month containing `now`."""
+        return {p: self.spend(p, now) for p in PERIODS}
+
+    def alerts_since(self, before: Mapping[Period, Money], now: datetime) -> list[Alert]:
+        """The alerts the brand's spend raised by growing from `before` (its `spent` earlier
+        in the same periods)."""
+        return [
+            alert
+            for p in PERIODS
+            for alert in raised(
+                (Subject.BRAND, self.id, p),
+                self.name,
+                self.currency,
+                self.use(p, now),
+                before[p],
+                now,
+                self.timezone,
+            )
+        ]
 
     def next_reset_at(self, now: datetime) -> datetime | None:
         """When a counter of this brand next needs starting afresh; None if both are zero."""

@@ -232,7 +232,3 @@ class BudgetUse:
             for t in THRESHOLDS
             if before.amount * 100 < budget.amount * t <= self.spend.amount * 100
         )
-
-
-def crossed(before: Money, after: Money, budget: Money | None) -> tuple[int, ...]:
-    return BudgetUse(after, budget).crossed_since(before)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 import attrs
 
+from core.entities.alerts import Alert, Subject, raised
 from core.entities.audit import AuditEntry, CampaignId, Cause
 from core.entities.brand import Brand, BrandId, parse_name
 from core.entities.budget import (
     DAILY_HOLDS,
     MONTHLY_HOLDS,
+    PERIODS,
     BudgetUse,
     Counter,
     Hold,
@@ -27,8 +29,9 @@ from core.entities.errors import Collector, Conflict, InvalidInput
 from core.entities.money import Money
 from core.entities.schedule import Window, in_schedule, next_schedule_change
 from core.entities.time import day_start, local_date, parse_date
+from core.entities.unset import UNSET, Unset
 
-__all__ = ["Campaign", "CampaignId", "Refresh", "compute_holds"]
+__all__ = ["Campaign", "CampaignChanges", "CampaignId", "Refresh", "compute_holds"]
 
 
 def compute_holds(campaign: Campaign, brand: Brand, now: datetime) -> frozenset[Hold]:
@@ -80,10 +83,62 @@ class Refresh:
     def status_changed(self) -> bool:
         return self.status_before is not self.status_after
 
+    @property
+    def stopped(self) -> bool:
+        """The campaign ran before and does not now."""
+        return self.status_before is Status.ACTIVE and self.status_after is not Status.ACTIVE
+
+    @property
+    def started(self) -> bool:
+        """The campaign runs now and did not before."""
+        return self.status_after is Status.ACTIVE and self.status_before is not Status.ACTIVE
+
 
 def check_flight(start: date, end: date | None) -> None:
     if end is not None and end < start:
         raise InvalidInput.on("end_date", f"{end} is before start_date {start}")
+
+
+def parse_end_date(value: object, field: str = "end_date") -> date | None:
+    """An optional end date: None or "" means none."""
+    return None if value is None or value == "" else parse_date(value, field)
+
+
+@attrs.frozen
+class CampaignChanges:
+    """An operator's edit of a campaign, checked field by field; a field left UNSET keeps
+    its value, `end_date=None` removes the end date."""
+
+    name: str | Unset = UNSET
+    daily_budget: Money | Unset = UNSET
+    monthly_budget: Money | Unset = UNSET
+    start_date: date | Unset = UNSET
+    end_date: date | Unset | None = UNSET
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        name: object = UNSET,
+        daily_budget: object = UNSET,
+        monthly_budget: object = UNSET,
+        start_date: object = UNSET,
+        end_date: object = UNSET,
+    ) -> CampaignChanges:
+        """Raises InvalidInput listing every bad field, and (`end_date`) when both dates are
+        given and the end comes first."""
+        errors = Collector()
+        changes = cls(
+            name=errors.change(parse_name, name, "name"),
+            daily_budget=errors.change(Money.parse, daily_budget, "daily_budget"),
+            monthly_budget=errors.change(Money.parse, monthly_budget, "monthly_budget"),
+            start_date=errors.change(parse_date, start_date, "start_date"),
+            end_date=errors.change(parse_end_date, end_date, "end_date"),
+        )
+        errors.raise_if_any()
+        if isinstance(changes.start_date, date) and isinstance(changes.end_date, date):
+            check_flight(changes.start_date, changes.end_date)
+        return changes
 
 
 @attrs.define(eq=False)
@@ -137,12 +192,7 @@ class Campaign:
                 parsed[field] = parse(raw, field)
             except InvalidInput as error:
                 errors.absorb(error)
-        end: date | None = None
-        if end_date is not None and end_date != "":
-            try:
-                end = parse_date(end_date, "end_date")
-            except InvalidInput as error:
-                errors.absorb(error)
+        end = errors.take(parse_end_date, end_date, "end_date", None)
         errors.raise_if_any()
         start = parsed["start_date"]
         assert isinstance(start, date)
@@ -179,6 +229,30 @@ class Campaign:
         else:
             self.monthly = counter
 
+    def spent(self, now: datetime, tz: str) -> dict[Period, Money]:
+        """Spend in the day and the month containing `now` (in zone `tz`)."""
+        return {p: self.spend(p, now, tz) for p in PERIODS}
+
+    def alerts_since(
+        self, before: Mapping[Period, Money], brand: Brand, now: datetime
+    ) -> list[Alert]:
+        """The alerts this campaign's spend raised by growing from `before` (its `spent`
+        earlier in the same periods)."""
+        tz = brand.timezone
+        return [
+            alert
+            for p in PERIODS
+            for alert in raised(
+                (Subject.CAMPAIGN, self.id, p),
+                self.name,
+                brand.currency,
+                self.use(p, now, tz),
+                before[p],
+                now,
+                tz,
+            )
+        ]
+
     def record(self, amount: Money, occurred_at: datetime, now: datetime, tz: str) -> None:
         """Count an accepted spend in the current periods it falls in (the caller appends it
         to the ledger and then refreshes the campaign)."""
@@ -188,6 +262,20 @@ class Campaign:
         )
 
     # -- operator actions ------------------------------------------------------------------
+
+    def edit(self, changes: CampaignChanges) -> None:
+        """Apply an operator's edit. Raises InvalidInput (`end_date`), changing nothing, when
+        the flight would end before it starts."""
+        start = self.start_date if changes.start_date is UNSET else changes.start_date
+        end = self.end_date if changes.end_date is UNSET else changes.end_date
+        check_flight(start, end)
+        self.start_date, self.end_date = start, end
+        if changes.name is not UNSET:
+            self.name = changes.name
+        if changes.daily_budget is not UNSET:
+            self.daily_budget = changes.daily_budget
+        if changes.monthly_budget is not UNSET:
+            self.monthly_budget = changes.monthly_budget
 
     def launch(self) -> None:
         if self.state is not State.DRAFT:

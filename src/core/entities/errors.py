@@ -4,8 +4,14 @@ tell the caller exactly what to fix."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
+
+from core.entities.unset import UNSET, Unset
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -101,6 +107,24 @@ class Collector:
 
     def absorb(self, error: DomainError) -> None:
         self.errors.extend(error.errors)
+
+    def take(self, parse: Callable[[object, str], T], raw: object, field: str, default: T) -> T:
+        """`parse(raw, field)`; if it refuses, its errors are kept and `default` returned."""
+        try:
+            return parse(raw, field)
+        except InvalidInput as error:
+            self.absorb(error)
+            return default
+
+    def change(self, parse: Callable[[object, str], T], raw: object, field: str) -> T | Unset:
+        """A field of an edit: UNSET if the edit leaves it as it is, else as `take`."""
+        if raw is UNSET:
+            return UNSET
+        try:
+            return parse(raw, field)
+        except InvalidInput as error:
+            self.absorb(error)
+            return UNSET
 
     def raise_if_any(self) -> None:
         if self.errors:

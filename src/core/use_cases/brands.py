@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import attrs
 
 from core.entities import SYSTEM, Brand, BrandId, Campaign, Cause, Counter, NotFound
-from core.entities.brand import parse_currency, parse_name, parse_optional_budget
-from core.entities.errors import Collector, InvalidInput
-from core.entities.time import parse_timezone
+from core.entities.brand import BrandChanges
+from core.entities.unset import UNSET
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases.recount import brand_ledger_totals, recount
 from core.use_cases.refresh import refresh_and_save
 from core.use_cases.sweeps import SweepResult, Tallier
-from core.use_cases.unset import UNSET
 
 
 @attrs.frozen
@@ -84,7 +80,14 @@ class UpdateBrand:
         self._clock = clock
 
     def __call__(self, command: UpdateBrandCommand) -> UpdateBrandResult:
-        changes = _parse_brand_changes(command)
+        changes = BrandChanges.parse(
+            name=command.name,
+            timezone=command.timezone,
+            currency=command.currency,
+            is_active=command.is_active,
+            daily_budget=command.daily_budget,
+            monthly_budget=command.monthly_budget,
+        )
         now = self._clock.now()
         tally = Tallier()
         with self._uow() as uow:
@@ -92,9 +95,7 @@ class UpdateBrand:
             brand = found.get(BrandId(command.brand_id))
             if brand is None:
                 raise NotFound.on("brand_id", f"brand {command.brand_id} does not exist")
-            rezoned = changes.get("timezone", brand.timezone) != brand.timezone
-            for field, value in changes.items():
-                setattr(brand, field, value)
+            rezoned = brand.edit(changes)
             campaigns = uow.campaigns.lock_brand(brand.id)
             if rezoned:
                 _recount(uow, brand, campaigns, now)
@@ -115,30 +116,3 @@ def _recount(uow: UnitOfWork, brand: Brand, campaigns: list[Campaign], now: date
     for period, day, total in brand_ledger_totals(uow, brand, now):
         brand.set_counter(period, Counter(day, total))
     recount(uow, campaigns, {brand.id: brand}, now)
-
-
-def _parse_brand_changes(command: UpdateBrandCommand) -> dict[str, Any]:
-    errors = Collector()
-    changes: dict[str, Any] = {}
-    parsers: dict[str, Callable[[object, str], object]] = {
-        "name": parse_name,
-        "timezone": parse_timezone,
-        "currency": parse_currency,
-        "daily_budget": parse_optional_budget,
-        "monthly_budget": parse_optional_budget,
-    }
-    for field, parse in parsers.items():
-        raw = getattr(command, field)
-        if raw is UNSET:
-            continue
-        try:
-            changes[field] = parse(raw, field)
-        except InvalidInput as error:
-            errors.absorb(error)
-    if command.is_active is not UNSET:
-        if isinstance(command.is_active, bool):
-            changes["is_active"] = command.is_active
-        else:
-            errors.add("is_active", "must be true or false")
-    errors.raise_if_any()
-    return changes

@@ -4,8 +4,6 @@ Each recomputes the campaign's holds and status at once and audits a status chan
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
-from typing import Any
 
 import attrs
 
@@ -18,15 +16,12 @@ from core.entities import (
     Cause,
     NotFound,
 )
-from core.entities.brand import parse_name
-from core.entities.campaign import check_flight
+from core.entities.campaign import CampaignChanges
 from core.entities.errors import Collector, InvalidInput, parse_id
-from core.entities.money import Money
 from core.entities.schedule import Window, parse_windows
-from core.entities.time import parse_date
+from core.entities.unset import UNSET
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases.refresh import lock_for_refresh
-from core.use_cases.unset import UNSET
 
 
 @attrs.frozen
@@ -154,59 +149,45 @@ class UpdateCampaign:
         self._clock = clock
 
     def __call__(self, command: UpdateCampaignCommand) -> Campaign:
-        changes = _parse_campaign_changes(command)
-        windows = changes.pop("windows", None)
+        changes, windows = _parse_edit(command)
 
         def apply(uow: UnitOfWork, campaign: Campaign) -> None:
-            for field, value in changes.items():
-                setattr(campaign, field, value)
-            check_flight(campaign.start_date, campaign.end_date)
+            campaign.edit(changes)
             if windows is not None:
                 campaign.replace_windows(windows)
                 uow.campaigns.replace_windows(campaign.id, campaign.windows)
 
-        cause = Cause.SCHEDULE if windows is not None and not changes else Cause.EDIT
+        only_windows = changes == CampaignChanges()
+        cause = Cause.SCHEDULE if windows is not None and only_windows else Cause.EDIT
         return _change(self._uow, self._clock, command.campaign_id, cause, command.actor, apply)
 
 
-def _parse_campaign_changes(command: UpdateCampaignCommand) -> dict[str, Any]:
+def _parse_edit(
+    command: UpdateCampaignCommand,
+) -> tuple[CampaignChanges, tuple[Window, ...] | None]:
+    """The edit's fields and its new windows (None: the schedule stays); raises InvalidInput
+    listing every bad field of both."""
     errors = Collector()
-    changes: dict[str, Any] = {}
-    parsers: dict[str, Callable[[object, str], object]] = {
-        "name": parse_name,
-        "daily_budget": Money.parse,
-        "monthly_budget": Money.parse,
-        "start_date": parse_date,
-    }
-    for field, parse in parsers.items():
-        raw = getattr(command, field)
-        if raw is UNSET:
-            continue
-        try:
-            changes[field] = parse(raw, field)
-        except InvalidInput as error:
-            errors.absorb(error)
-    if command.end_date is not UNSET:
-        if command.end_date is None or command.end_date == "":
-            changes["end_date"] = None
-        else:
-            try:
-                changes["end_date"] = parse_date(command.end_date, "end_date")
-            except InvalidInput as error:
-                errors.absorb(error)
-    if command.windows is not UNSET:
-        if isinstance(command.windows, Iterable) and not isinstance(command.windows, str | bytes):
-            try:
-                changes["windows"] = parse_windows(command.windows)
-            except InvalidInput as error:
-                errors.absorb(error)
-        else:
-            errors.add("windows", "must be a list of windows")
+    changes = CampaignChanges()
+    try:
+        changes = CampaignChanges.parse(
+            name=command.name,
+            daily_budget=command.daily_budget,
+            monthly_budget=command.monthly_budget,
+            start_date=command.start_date,
+            end_date=command.end_date,
+        )
+    except InvalidInput as error:
+        errors.absorb(error)
+    windows = errors.change(_windows_of, command.windows, "windows")
     errors.raise_if_any()
-    start, end = changes.get("start_date"), changes.get("end_date")
-    if isinstance(start, date) and isinstance(end, date):
-        check_flight(start, end)
-    return changes
+    return changes, None if windows is UNSET else windows
+
+
+def _windows_of(raw: object, field: str) -> tuple[Window, ...]:
+    if not isinstance(raw, Iterable) or isinstance(raw, str | bytes):
+        raise InvalidInput.on(field, "must be a list of windows")
+    return parse_windows(raw)
 
 
 @attrs.frozen

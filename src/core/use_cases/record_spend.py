@@ -3,8 +3,6 @@ campaigns in the same transaction as the spend that exhausts their budget."""
 
 from __future__ import annotations
 
-import enum
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -13,55 +11,41 @@ import attrs
 from core.entities import (
     SYSTEM,
     Alert,
-    AlertKey,
     Brand,
     BrandId,
     Campaign,
     CampaignId,
     Cause,
-    Conflict,
-    FieldError,
     InvalidInput,
     LedgerEntry,
-    Money,
-    NotFound,
-    Period,
     Refresh,
     SpendEvent,
-    Status,
-    Subject,
 )
-from core.entities.budget import PERIODS, crossed
+from core.entities.spend import EventResult, Outcome
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.use_cases.refresh import lock_for_refresh, refresh_and_save
 
 MAX_BATCH = 10_000
 
-
-class Outcome(enum.StrEnum):
-    RECORDED = "recorded"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
+Slot = tuple[CampaignId, str]
 
 
 @attrs.frozen
 class RecordSpendCommand:
     """A batch of raw events, each a mapping with `campaign_id`, `amount`, `key` and
-    optionally `occurred_at` and `description`, as received from any entrypoint."""
+    optionally `occurred_at` and `description`, as received from any entrypoint. An
+    entrypoint that already refused an event (its fields were not even of the right types)
+    passes its `EventResult` in the event's place, so that the result lists every event of
+    the batch in order."""
 
-    events: Sequence[Mapping[str, object]]
+    events: Sequence[Mapping[str, object] | EventResult]
     actor: str = SYSTEM
 
 
 @attrs.frozen
-class EventResult:
-    key: str
-    outcome: Outcome
-    errors: tuple[FieldError, ...] = ()
-
-
-@attrs.frozen
 class RecordSpendResult:
+    """One result per event of the command, in its order; the counts are of those."""
+
     results: tuple[EventResult, ...]
     held: int = 0
     alerts: int = 0
@@ -113,183 +97,111 @@ class RecordSpend:
         if len(command.events) > MAX_BATCH:
             raise InvalidInput.on("events", f"must contain at most {MAX_BATCH} events")
         now = self._clock.now()
-        results: list[EventResult | None] = [None] * len(command.events)
-        valid: list[tuple[int, SpendEvent]] = []
-        for index, raw in enumerate(command.events):
-            try:
-                event = _parse(raw, now)
-            except InvalidInput as error:
-                results[index] = EventResult(_key_of(raw), Outcome.REJECTED, error.errors)
-            else:
-                valid.append((index, event))
-        held = alerts = 0
-        if valid:
-            with self._uow() as uow:
-                held, alerts = _Batch(uow, now, command.actor).apply(valid, results)
-                uow.commit()
-        return RecordSpendResult(tuple(r for r in results if r is not None), held, alerts)
+        results = [
+            e if isinstance(e, EventResult) else SpendEvent.judge(e, now) for e in command.events
+        ]
+        valid = [(i, e) for i, e in enumerate(results) if isinstance(e, SpendEvent)]
+        if not valid:
+            return RecordSpendResult(tuple(r for r in results if isinstance(r, EventResult)))
+        with self._uow() as uow:
+            batch = _SpendBatch(uow, now, command.actor, [e for _, e in valid])  # lock
+            verdicts = batch.decide([e for _, e in valid])  # decide
+            held, alerts = batch.save()  # save
+            uow.commit()
+        for (index, _), verdict in zip(valid, verdicts, strict=True):
+            results[index] = verdict
+        return RecordSpendResult(  # report
+            tuple(r for r in results if isinstance(r, EventResult)), held, alerts
+        )
 
 
-def _parse(raw: Mapping[str, object], now: datetime) -> SpendEvent:
-    if not isinstance(raw, Mapping):
-        raise InvalidInput.on("event", "must be an object")
-    return SpendEvent.parse(
-        campaign_id=raw.get("campaign_id"),
-        amount=raw.get("amount"),
-        key=raw.get("key"),
-        occurred_at=raw.get("occurred_at"),
-        description=raw.get("description"),
-        now=now,
-    )
+class _SpendBatch:
+    """The campaigns and brands one batch touches, locked in the writers' order, with their
+    spend before the batch (to tell which alert thresholds it crossed)."""
 
-
-def _key_of(raw: object) -> str:
-    key = raw.get("key") if isinstance(raw, Mapping) else None
-    return key.strip() if isinstance(key, str) else ""
-
-
-class _Batch:
-    def __init__(self, uow: UnitOfWork, now: datetime, actor: str) -> None:
+    def __init__(
+        self, uow: UnitOfWork, now: datetime, actor: str, events: Sequence[SpendEvent]
+    ) -> None:
         self.uow, self.now, self.actor = uow, now, actor
+        locked, self.brands = lock_for_refresh(uow, {e.campaign_id for e in events})
+        self.campaigns = {c.id: c for c in locked}
+        self.before = {c.id: c.spent(now, self.brands[c.brand_id].timezone) for c in locked}
+        self.brands_before = {b.id: b.spent(now) for b in self.brands.values()}
+        self.flipped: set[BrandId] = set()
+        self.recorded = 0
 
-    def apply(
-        self, valid: list[tuple[int, SpendEvent]], results: list[EventResult | None]
-    ) -> tuple[int, int]:
-        uow, now = self.uow, self.now
-        locked, brands = lock_for_refresh(uow, {e.campaign_id for _, e in valid})
-        campaigns = {c.id: c for c in locked}
-        by_campaign: dict[CampaignId, list[tuple[int, SpendEvent]]] = defaultdict(list)
-        for index, event in valid:
-            if event.campaign_id not in campaigns:
-                error = NotFound.on("campaign_id", f"campaign {event.campaign_id} does not exist")
-                results[index] = EventResult(event.key, Outcome.REJECTED, error.errors)
-            else:
-                by_campaign[event.campaign_id].append((index, event))
+    def decide(self, events: Sequence[SpendEvent]) -> list[EventResult]:
+        """Each event's verdict, in order. The ledger takes each free slot's first event (one
+        insert for the whole batch); the slots it refuses are looked up once, to tell a
+        retry (duplicate) from a reuse of the key (conflict)."""
+        offered: dict[Slot, LedgerEntry] = {}
+        for event in events:
+            if event.campaign_id in self.campaigns and event.slot not in offered:
+                offered[event.slot] = event.entry(self.now, self.actor)
+        added = self.uow.ledger.add_new(list(offered.values()))
+        held = (
+            self.uow.ledger.find_many(offered.keys() - added) if len(added) < len(offered) else {}
+        )
+        return [self._verdict(event, offered, added, held) for event in events]
 
-        before = {b: _spend_snapshot(brand, now) for b, brand in brands.items()}
-        campaign_before = {
-            c: _spend_snapshot_campaign(campaigns[c], brands[campaigns[c].brand_id], now)
-            for c in by_campaign
-        }
-        # Each slot's first event goes to the ledger, which keeps those whose slot is free
-        # (one insert for the whole batch); the slots it refuses are looked up once, to tell
-        # a retry (duplicate) from a reuse of the key (conflict).
-        offered: dict[tuple[CampaignId, str], LedgerEntry] = {}
-        for campaign_id, events in by_campaign.items():
-            for _, event in events:
-                if (campaign_id, event.key) not in offered:
-                    offered[(campaign_id, event.key)] = LedgerEntry(
-                        campaign_id,
-                        event.key,
-                        event.amount,
-                        event.occurred_at,
-                        now,
-                        event.description,
-                        self.actor,
-                    )
-        added = uow.ledger.add_new(list(offered.values()))
-        known = uow.ledger.find_many(offered.keys() - added) if len(added) < len(offered) else {}
-        known.update((slot, offered[slot]) for slot in added)
-        recorded = 0
-        for campaign_id, events in by_campaign.items():
-            campaign = campaigns[campaign_id]
-            brand = brands[campaign.brand_id]
-            for index, event in events:
-                slot = (campaign_id, event.key)
-                if slot in added:
-                    added.discard(slot)  # the slot's later events compare with this one
-                    campaign.record(event.amount, event.occurred_at, now, brand.timezone)
-                    brand.record(event.amount, event.occurred_at, now)
-                    results[index] = EventResult(event.key, Outcome.RECORDED)
-                    recorded += 1
-                    continue
-                entry = known[slot]
-                if event.same_as(entry):
-                    results[index] = EventResult(event.key, Outcome.DUPLICATE)
-                else:
-                    error = Conflict.on(
-                        "key",
-                        f"'{event.key}' was already recorded for campaign {campaign_id} "
-                        f"with amount {entry.amount} at {entry.occurred_at.isoformat()}",
-                    )
-                    results[index] = EventResult(event.key, Outcome.REJECTED, error.errors)
-        if not recorded:
-            return 0, 0
-
-        touched = [campaigns[c] for c in sorted(by_campaign)]
-        refreshes = refresh_and_save(uow, touched, brands, now, Cause.SPEND, self.actor)
-        uow.brands.save_many([brands[b] for b in sorted(brands)])
-        for brand_id, brand in brands.items():
-            if _brand_flags(brand, now) != _brand_flags_from(before[brand_id], brand):
-                # The touched campaigns were refreshed above with this brand already.
-                others = [c for c in uow.campaigns.lock_brand(brand_id) if c.id not in by_campaign]
-                refreshes += refresh_and_save(
-                    uow, others, {brand_id: brand}, now, Cause.SPEND, self.actor
-                )
-        alerts = self._alerts(touched, brands, campaign_before, before)
-        new_alerts = uow.alerts.add_new(alerts) if alerts else []
-        held = sum(1 for r in refreshes if r.status_changed and r.status_before is Status.ACTIVE)
-        return held, len(new_alerts)
-
-    def _alerts(
+    def _verdict(
         self,
-        touched: list[Campaign],
-        brands: dict[BrandId, Brand],
-        campaign_before: dict[CampaignId, dict[Period, Money]],
-        brand_before: dict[BrandId, dict[Period, Money]],
-    ) -> list[Alert]:
+        event: SpendEvent,
+        offered: Mapping[Slot, LedgerEntry],
+        added: set[Slot],
+        held: dict[Slot, LedgerEntry],
+    ) -> EventResult:
+        campaign = self.campaigns.get(event.campaign_id)
+        if campaign is None:
+            return event.unknown_campaign()
+        if event.slot not in added:
+            return event.against(held[event.slot])
+        # The slot's later events in this batch are judged against this one.
+        added.discard(event.slot)
+        held[event.slot] = offered[event.slot]
+        self._count(campaign, event)
+        return EventResult(event.key, Outcome.RECORDED)
+
+    def _count(self, campaign: Campaign, event: SpendEvent) -> None:
+        brand = self.brands[campaign.brand_id]
+        campaign.record(event.amount, event.occurred_at, self.now, brand.timezone)
+        if brand.record(event.amount, event.occurred_at, self.now):
+            self.flipped.add(brand.id)
+        self.recorded += 1
+
+    def save(self) -> tuple[int, int]:
+        """Refresh and save what the batch changed: the campaigns it named, the brands, and
+        every other campaign of a brand whose budget it exhausted; queue the alerts. Returns
+        how many campaigns stopped and how many alerts are new."""
+        if not self.recorded:
+            return 0, 0
+        touched = [self.campaigns[c] for c in sorted(self.campaigns)]
+        refreshes = self._refresh(touched, self.brands)
+        self.uow.brands.save_many([self.brands[b] for b in sorted(self.brands)])
+        for brand_id in sorted(self.flipped):
+            # The campaigns named by the batch were refreshed above with this brand already.
+            others = self.uow.campaigns.lock_brand(brand_id)
+            others = [c for c in others if c.id not in self.campaigns]
+            refreshes += self._refresh(others, {brand_id: self.brands[brand_id]})
+        alerts = self._alerts(touched)
+        new_alerts = self.uow.alerts.add_new(alerts) if alerts else []
+        return sum(1 for r in refreshes if r.stopped), len(new_alerts)
+
+    def _refresh(self, campaigns: list[Campaign], brands: Mapping[BrandId, Brand]) -> list[Refresh]:
+        return refresh_and_save(self.uow, campaigns, brands, self.now, Cause.SPEND, self.actor)
+
+    def _alerts(self, touched: list[Campaign]) -> list[Alert]:
         now = self.now
-        alerts: list[Alert] = []
-        for campaign in touched:
-            brand = brands[campaign.brand_id]
-            for period in PERIODS:
-                after = campaign.spend(period, now, brand.timezone)
-                budget = campaign.budget(period)
-                for threshold in crossed(campaign_before[campaign.id][period], after, budget):
-                    key = AlertKey(
-                        Subject.CAMPAIGN,
-                        campaign.id,
-                        period,
-                        period.containing(now, brand.timezone),
-                        threshold,
-                    )
-                    alerts.append(Alert(key, campaign.name, after, budget, brand.currency, now))
-        for brand_id, brand in brands.items():
-            for period in PERIODS:
-                after = brand.spend(period, now)
-                brand_budget = brand.budget(period)
-                if brand_budget is None:
-                    continue
-                for threshold in crossed(brand_before[brand_id][period], after, brand_budget):
-                    key = AlertKey(
-                        Subject.BRAND,
-                        brand.id,
-                        period,
-                        period.containing(now, brand.timezone),
-                        threshold,
-                    )
-                    alerts.append(Alert(key, brand.name, after, brand_budget, brand.currency, now))
+        alerts = [
+            alert
+            for campaign in touched
+            for alert in campaign.alerts_since(
+                self.before[campaign.id], self.brands[campaign.brand_id], now
+            )
+        ]
+        for brand in self.brands.values():
+            alerts += brand.alerts_since(self.brands_before[brand.id], now)
         return alerts
-
-
-def _spend_snapshot(brand: Brand, now: datetime) -> dict[Period, Money]:
-    return {p: brand.spend(p, now) for p in PERIODS}
-
-
-def _spend_snapshot_campaign(
-    campaign: Campaign, brand: Brand, now: datetime
-) -> dict[Period, Money]:
-    return {p: campaign.spend(p, now, brand.timezone) for p in PERIODS}
-
-
-def _brand_flags(brand: Brand, now: datetime) -> tuple[bool, bool]:
-    return brand.use(Period.DAY, now).exhausted, brand.use(Period.MONTH, now).exhausted
-
-
-def _brand_flags_from(before: dict[Period, Money], brand: Brand) -> tuple[bool, bool]:
-    return tuple(  # type: ignore[return-value]
-        (budget := brand.budget(p)) is not None and before[p] >= budget for p in PERIODS
-    )
 
 
 __all__ = [

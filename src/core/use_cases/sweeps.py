@@ -10,7 +10,7 @@ from datetime import datetime
 
 import attrs
 
-from core.entities import Hold, Refresh, Status
+from core.entities import Hold, Refresh
 from core.entities.time import require_aware
 
 
@@ -68,10 +68,8 @@ class Tallier:
             self.released += bool(r.removed)
             self.added.update(r.added)
             self.removed.update(r.removed)
-            if r.status_changed and r.status_after is Status.ACTIVE:
-                self.activated += 1
-            if r.status_changed and r.status_before is Status.ACTIVE:
-                self.stopped += 1
+            self.activated += r.started
+            self.stopped += r.stopped
 
     def absorb(self, other: Tallier) -> None:
         for name in (

@@ -1,4 +1,4 @@
-"""The marker for a field an edit command leaves as it is."""
+"""The marker for a field an edit leaves as it is."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import enum
 from typing import Final
 
 
-class _Unset(enum.Enum):
+class Unset(enum.Enum):
     UNSET = "UNSET"
 
     def __repr__(self) -> str:
         return "UNSET"
 
 
-UNSET: Final = _Unset.UNSET
+UNSET: Final = Unset.UNSET
 """Marks a field an edit leaves as it is (distinct from None, which may clear it)."""
