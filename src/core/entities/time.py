@@ -48,24 +48,28 @@ def require_aware(instant: datetime, field: str = "now") -> datetime:
         raise InvalidInput.on(field, "is outside the calendar's range in UTC") from None
 
 
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
 def parse_instant(value: object, field: str) -> datetime:
-    """Accept an aware datetime or an ISO-8601 string with an offset (or Z)."""
+    """Accept an aware datetime or an ISO-8601 string with an offset (or Z), on a date from
+    EARLIEST_DATE to LATEST_DATE."""
     if isinstance(value, datetime):
-        return require_aware(value, field)
-    if isinstance(value, str):
+        parsed = require_aware(value, field)
+    elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = require_aware(datetime.fromisoformat(text), field)
         except ValueError:
             raise InvalidInput.on(field, f"'{value}' is not an ISO-8601 instant") from None
-        return require_aware(parsed, field)
-    raise InvalidInput.on(field, "must be an ISO-8601 instant with a UTC offset")
-
-
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2999, 12, 31)
+    else:
+        raise InvalidInput.on(field, "must be an ISO-8601 instant with a UTC offset")
+    if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
+        raise InvalidInput.on(field, f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return parsed
 
 
 def parse_date(value: object, field: str) -> date:

@@ -11,7 +11,6 @@ names may hold no control or bidirectional formatting characters."""
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,7 +18,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-import attrs
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -32,13 +30,19 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from core.entities import FieldError, Hold, InvalidInput, State, Status
+from core.entities import EventResult, Hold, InvalidInput, Outcome, State, Status
 from core.entities.brand import NAME_MAX
 from core.entities.errors import FORBIDDEN_TEXT_CLASS, MAX_ID, check_text
 from core.entities.money import MAX_AMOUNT, MONEY_PATTERN, PLACES
 from core.entities.money import Money as Amount
 from core.entities.spend import DESCRIPTION_MAX, KEY_MAX
-from core.entities.time import EARLIEST_DATE, LATEST_DATE, parse_instant, parse_timezone
+from core.entities.time import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    parse_date,
+    parse_instant,
+    parse_timezone,
+)
 from core.use_cases.record_spend import MAX_BATCH
 from entrypoints.api.errors import pydantic_errors
 
@@ -191,10 +195,7 @@ def _day(value: object) -> date:
         raise InvalidInput.on(
             "", f"must be a date (YYYY-MM-DD) from {EARLIEST_DATE} to {LATEST_DATE}"
         )
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput.on("", f"'{value}' is not a date of the calendar") from None
+    return parse_date(value, "")
 
 
 Day = Annotated[
@@ -207,10 +208,7 @@ Day = Annotated[
 def _instant(value: object) -> datetime:
     if not isinstance(value, str):
         raise InvalidInput.on("", "must be an ISO-8601 instant with a UTC offset, as a string")
-    instant = parse_instant(value, "")
-    if not EARLIEST_DATE <= instant.date() <= LATEST_DATE:
-        raise InvalidInput.on("", f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
-    return instant
+    return parse_instant(value, "")
 
 
 Instant = Annotated[
@@ -394,31 +392,26 @@ class SpendEventIn(BaseModel):
         return self.model_dump()
 
 
-@attrs.frozen
-class RejectedEvent:
-    """An event whose fields do not even have the right types; answered `rejected`."""
-
-    key: str
-    errors: tuple[FieldError, ...]
-
-
-def _event(value: object) -> SpendEventIn | RejectedEvent:
-    # A non-object refuses the whole batch; a bad field rejects just this event.
+def _event(value: object) -> SpendEventIn | EventResult:
+    # A non-object refuses the whole batch; a bad field rejects just this event, and the
+    # core's result for it takes the event's place in the batch.
     if not isinstance(value, dict):
         raise ValueError("must be an object")
     try:
         return SpendEventIn.model_validate(value)
     except PydanticValidationError as error:
         key = value.get("key")
-        return RejectedEvent(
-            key if isinstance(key, str) else "", tuple(pydantic_errors(error.errors()))
+        return EventResult(
+            key if isinstance(key, str) else "",
+            Outcome.REJECTED,
+            tuple(pydantic_errors(error.errors())),
         )
 
 
 # Any object is taken as an event: one that is no valid SpendEventIn is answered `rejected`
 # (and refuses nothing else), so the document says exactly that.
 Event = Annotated[
-    SpendEventIn | RejectedEvent,
+    SpendEventIn | EventResult,
     PlainValidator(_event, json_schema_input_type=SpendEventIn | dict[str, Any]),
 ]
 
@@ -430,12 +423,6 @@ class SpendBatchIn(_In):
         description="Spend events, each a SpendEventIn. An object that is not one is answered "
         "`rejected` with the fields at fault and does not refuse the other events.",
     )
-
-
-class Outcome(enum.StrEnum):
-    RECORDED = "recorded"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
 
 
 class FieldErrorOut(BaseModel):

@@ -4,7 +4,6 @@ queries.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +12,9 @@ from ninja import NinjaAPI, Query
 from ninja import Status as WithStatus
 from pydantic import BaseModel
 
-from core.entities import FieldError, Status
+from core.entities import Status
 from core.entities.money import MONEY_PATTERN, PLACES
+from core.entities.unset import UNSET
 from core.use_cases.brands import CreateBrandCommand
 from core.use_cases.campaigns import (
     CampaignActionCommand,
@@ -23,7 +23,6 @@ from core.use_cases.campaigns import (
     UpdateCampaignCommand,
 )
 from core.use_cases.record_spend import EventResult, RecordSpendCommand
-from core.use_cases.unset import UNSET
 from entrypoints.api import queries
 from entrypoints.api.errors import ExactJsonParser, install_handlers
 from entrypoints.api.schemas import (
@@ -37,18 +36,17 @@ from entrypoints.api.schemas import (
     FieldErrorOut,
     Limit,
     Offset,
-    Outcome,
     ParamId,
-    RejectedEvent,
     ScheduleIn,
     SpendBatchIn,
     SpendBatchOut,
+    SpendEventIn,
     SpendReport,
     SpendResultOut,
 )
 from entrypoints.api.tokens import BearerToken
 from entrypoints.container import Container, get_container
-from entrypoints.metrics import observe_spend, timed_spend
+from entrypoints.metrics import timed_spend
 
 DESCRIPTION = f"""
 Manage brands and campaigns and feed spend in.
@@ -244,35 +242,22 @@ def record_spend(request: HttpRequest, payload: SpendBatchIn) -> SpendBatchOut:
     reasons (a key reused with another amount or time, an unknown campaign, a bad amount…).
     A rejected event never blocks the others, so a whole batch can be retried safely. A body
     that is not a JSON object with an `events` list of objects is refused whole (400/422)."""
-    valid = [e.raw() for e in payload.events if not isinstance(e, RejectedEvent)]
-    refused = len(payload.events) - len(valid)
-    recorded: Iterator[EventResult] = iter(())
-    if valid:
-        command = RecordSpendCommand(events=valid, actor=_actor(request))
-        result = timed_spend("api", _container().record_spend(), command, refused)
-        recorded = iter(result.results)
-    else:
-        observe_spend("api", None, 0, 0, refused)
-    results = []
-    for event in payload.events:
-        if isinstance(event, RejectedEvent):
-            results.append(_result(event.key, Outcome.REJECTED, event.errors))
-        else:
-            done = next(recorded)
-            results.append(_result(done.key, Outcome(done.outcome.value), done.errors))
+    events = [e.raw() if isinstance(e, SpendEventIn) else e for e in payload.events]
+    command = RecordSpendCommand(events=events, actor=_actor(request))
+    result = timed_spend("api", _container().record_spend(), command)
     return SpendBatchOut(
-        results=results,
-        recorded=sum(r.outcome is Outcome.RECORDED for r in results),
-        duplicate=sum(r.outcome is Outcome.DUPLICATE for r in results),
-        rejected=sum(r.outcome is Outcome.REJECTED for r in results),
+        results=[_result(r) for r in result.results],
+        recorded=result.recorded,
+        duplicate=result.duplicates,
+        rejected=result.rejected,
     )
 
 
-def _result(key: str, outcome: Outcome, errors: tuple[FieldError, ...]) -> SpendResultOut:
+def _result(result: EventResult) -> SpendResultOut:
     return SpendResultOut(
-        key=key,
-        outcome=outcome,
-        errors=[FieldErrorOut(field=e.field, message=e.message) for e in errors],
+        key=result.key,
+        outcome=result.outcome,
+        errors=[FieldErrorOut(field=e.field, message=e.message) for e in result.errors],
     )
 
 
