@@ -13,15 +13,27 @@ from django.db.models import QuerySet
 
 from adapters.django_orm import models
 from adapters.django_orm.mappers import brand_to_domain, campaign_to_domain
-from core.entities import Brand, BrandId, Campaign, CampaignId, Money, NotFound, Period, Status
+from core.entities import (
+    Brand,
+    BrandId,
+    BudgetUse,
+    Campaign,
+    CampaignId,
+    Money,
+    NotFound,
+    Period,
+    Status,
+)
 from entrypoints.api.schemas import (
     BrandOut,
-    BudgetUse,
     CampaignOut,
     CampaignPage,
     CampaignSpendLine,
     SpendReport,
     WindowOut,
+)
+from entrypoints.api.schemas import (
+    BudgetUse as BudgetUseOut,
 )
 
 _HUNDREDTH = Decimal("0.01")
@@ -114,13 +126,14 @@ def list_campaigns(
     return CampaignPage(items=items, count=rows.count(), limit=limit, offset=offset)
 
 
-def _use(spend: Money, budget: Money | None) -> BudgetUse:
-    if budget is None:
-        return BudgetUse(spend=str(spend), budget=None, remaining=None, percent=None)
-    remaining = max(budget - spend, Money.zero())
-    percent = (spend.share_of(budget) * 100).quantize(_HUNDREDTH)
-    return BudgetUse(
-        spend=str(spend), budget=str(budget), remaining=str(remaining), percent=f"{percent:f}"
+def _use(use: BudgetUse) -> BudgetUseOut:
+    if use.budget is None or use.remaining is None or use.percent is None:
+        return BudgetUseOut(spend=str(use.spend), budget=None, remaining=None, percent=None)
+    return BudgetUseOut(
+        spend=str(use.spend),
+        budget=str(use.budget),
+        remaining=str(use.remaining),
+        percent=f"{use.percent.quantize(_HUNDREDTH):f}",
     )
 
 
@@ -144,8 +157,8 @@ def spend_report(brand_id: int, now: datetime) -> SpendReport:
                 state=campaign.state,
                 status=campaign.status,
                 holds=sorted(campaign.holds),
-                today=_use(campaign.spend(Period.DAY, now, tz), campaign.daily_budget),
-                this_month=_use(campaign.spend(Period.MONTH, now, tz), campaign.monthly_budget),
+                today=_use(campaign.use(Period.DAY, now, tz)),
+                this_month=_use(campaign.use(Period.MONTH, now, tz)),
             )
         )
     return SpendReport(
@@ -153,8 +166,8 @@ def spend_report(brand_id: int, now: datetime) -> SpendReport:
         as_of=now,
         day=Period.DAY.containing(now, tz),
         month=f"{Period.MONTH.containing(now, tz):%Y-%m}",
-        today=_use(brand.spend(Period.DAY, now), brand.daily_budget),
-        this_month=_use(brand.spend(Period.MONTH, now), brand.monthly_budget),
+        today=_use(brand.use(Period.DAY, now)),
+        this_month=_use(brand.use(Period.MONTH, now)),
         statuses={s.value: statuses[s.value] for s in Status},
         campaigns=lines,
     )
