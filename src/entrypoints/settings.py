@@ -88,7 +88,7 @@ INSTALLED_APPS = [
     "adapters.django_orm.apps.BudgetConfig",
     "ninja",  # serves the API docs' scripts and styles itself, no CDN
     "entrypoints.api.apps.ApiConfig",
-    # Management commands (entrypoints/management) and the admin (entrypoints/admin.py).
+    # Management commands (entrypoints/management) and the admin (entrypoints/admin/).
     "entrypoints",
 ]
 

@@ -21,7 +21,7 @@ from adapters.in_memory import FixedClock
 from core.use_cases.brands import CreateBrandCommand
 from core.use_cases.campaigns import CampaignActionCommand, CreateCampaignCommand
 from core.use_cases.record_spend import RecordSpendCommand
-from entrypoints import admin as admin_module
+from entrypoints.admin import display as admin_display
 from entrypoints.container import get_container
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -250,7 +250,7 @@ def test_large_lists_are_counted_from_the_statistics_only_unfiltered_on_postgres
     monkeypatch: pytest.MonkeyPatch,
     threshold: int,
 ) -> None:
-    monkeypatch.setattr(admin_module, "ESTIMATE_ABOVE", threshold)
+    monkeypatch.setattr(admin_display, "ESTIMATE_ABOVE", threshold)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE" if connection.vendor == "postgresql" else "SELECT 1")
     entries = models.SpendEntry.objects.count()
@@ -652,6 +652,68 @@ def test_campaign_change_form_shows_errors_and_changes_nothing(
     assert "daily_budget" in errors
     after = campaign(row.pk)
     assert (after.daily_budget, after.end_date) == (row.daily_budget, None)
+
+
+def test_a_refused_save_asks_the_use_case_once_and_shows_the_posted_form_again(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    row = campaign(portfolio["running"])
+    update = get_container().update_campaign()
+    commands: list[Any] = []
+
+    def counted(command: Any) -> Any:
+        commands.append(command)
+        return update(command)
+
+    with get_container().update_campaign.override(providers.Object(counted)):
+        response = client.post(
+            f"{ADMIN}/campaign/{row.pk}/change/",
+            change_form(row, name="Renamed", end_date="2026-05-01"),
+        )
+
+    assert response.status_code == 200
+    assert len(commands) == 1
+    form = response.context["adminform"].form
+    assert "is before start_date" in " ".join(form.errors["end_date"])
+    assert form["name"].value() == "Renamed"
+    assert campaign(row.pk).name == "Running"
+
+
+def test_names_and_codes_are_judged_by_the_core_not_by_the_database_columns(
+    client: Client,
+) -> None:
+    response = client.post(
+        f"{ADMIN}/brand/add/", {**BRAND_FORM, "name": "N" * 201, "currency": "dollars"}
+    )
+
+    errors = response.context["adminform"].form.errors
+    assert errors["name"] == ["must be at most 200 characters"]
+    assert errors["currency"] == ["must be a three-letter ISO 4217 code such as USD"]
+    assert not models.Brand.objects.exists()
+
+
+def test_the_change_history_names_the_fields_and_the_windows_changed(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    from django.contrib.admin.models import LogEntry
+
+    row = campaign(portfolio["night"])
+    windows = {
+        "windows-1-day_of_week": "1",
+        "windows-1-start_time": "08:00",
+        "windows-1-end_time": "09:00",
+    }
+    client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/",
+        change_form(row, name="Late", daily_budget="90", **windows),
+    )
+    client.post(f"{ADMIN}/campaign/add/", campaign_form(portfolio["thames"]))
+
+    history = LogEntry.objects.order_by("id")
+    assert [(e.object_repr, e.get_change_message()) for e in history] == [
+        ("Late", "Changed Name and Daily budget. Changed dayparting windows."),
+        ("Autumn", "Added. Changed dayparting windows."),
+    ]
 
 
 # -- actions -------------------------------------------------------------------------------------
