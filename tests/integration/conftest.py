@@ -99,6 +99,27 @@ def on_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def stored_audit(campaign_id: int) -> list[Any]:
+    """A campaign's audit entries as committed, oldest first, read from their table (the
+    audit port only writes them; people read the log in the admin)."""
+    from adapters.django_orm import mappers, models
+    from core.entities import AuditEntry, CampaignId, Cause, Status
+
+    rows = models.StatusChange.objects.filter(campaign_id=campaign_id).order_by("pk")
+    return [
+        AuditEntry(
+            campaign_id=CampaignId(row.campaign_id),
+            from_status=None if row.from_status is None else Status(row.from_status),
+            to_status=Status(row.to_status),
+            holds=mappers.holds_from(row.holds),
+            cause=Cause(row.cause),
+            actor=row.actor,
+            at=row.at,
+        )
+        for row in rows
+    ]
+
+
 @pytest.fixture
 def django_uow(transactional_db: None) -> Iterator[Callable[[], Any]]:
     """The Django unit of work factory on a database emptied after the test. (A durable

@@ -24,7 +24,7 @@ from core.use_cases.campaigns import (
 )
 from core.use_cases.record_spend import Outcome, RecordSpend, RecordSpendCommand, RecordSpendResult
 
-from .conftest import NOW
+from .conftest import NOW, stored_audit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -180,7 +180,7 @@ def test_a_budget_reached_under_concurrent_spend_holds_the_campaign_once() -> No
     inputs = Money.of(sum(amount(t, n) for t in range(THREADS) for n in range(EVENTS_PER_THREAD)))
     with DjangoUnitOfWork() as uow:
         campaign = uow.campaigns.get(campaign_id)
-        audit = uow.audit.for_campaign(campaign_id)
+    audit = stored_audit(campaign_id)
     assert campaign is not None
     # Spend for a held campaign is still recorded.
     assert campaign.daily.spend == ledger_sum(campaign_id=campaign_id) == inputs

@@ -12,7 +12,7 @@ import pytest
 from dependency_injector import providers
 from django.db import connection
 
-from adapters.django_orm import mappers, models
+from adapters.django_orm import models
 from adapters.django_orm.repositories import DjangoBrandRepository, DjangoCampaignRepository
 from adapters.django_orm.unit_of_work import DjangoUnitOfWork, unit_of_work_factory
 from adapters.in_memory import FixedClock, RecordingNotifier
@@ -37,7 +37,7 @@ from core.use_cases.record_spend import RecordSpendCommand
 from core.use_cases.sweeps import SweepCommand
 from entrypoints.container import Container, build_container
 
-from .conftest import NOW, TODAY, on_postgres
+from .conftest import NOW, TODAY, on_postgres, stored_audit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,7 +150,10 @@ def test_a_campaigns_own_copy_of_its_windows_follows_the_window_table() -> None:
 
     def stored() -> tuple[str, list[Window]]:
         row = models.Campaign.objects.get(pk=campaign.id)
-        table = [mappers.window_to_domain(w) for w in row.windows.order_by("day_of_week")]
+        table = [
+            Window(w.day_of_week, w.start_time, w.end_time)
+            for w in row.windows.order_by("day_of_week")
+        ]
         return row.windows_text, table
 
     assert stored() == ("1 09:00:00 17:30:00;5 22:00:00 02:00:00", list(campaign.windows))
@@ -255,7 +258,7 @@ def test_money_keeps_six_decimal_places_in_columns_and_sums() -> None:
         daily=Counter(TODAY, Money.of("0.000001")),
     )
     with DjangoUnitOfWork() as uow:
-        uow.ledger.append(
+        uow.ledger.add_new(
             [LedgerEntry(campaign.id, f"k{n}", Money.of("0.100001"), NOW, NOW) for n in range(1000)]
         )
         uow.commit()
@@ -277,10 +280,10 @@ def test_ledger_sums_are_exact_over_thousands_of_entries() -> None:
     other = add_campaign(acme.id, "other")
     amounts = [Money.of("123456.789012")] * 3000 + [Money.of("999999999.999999")]
     with DjangoUnitOfWork() as uow:
-        uow.ledger.append(
+        uow.ledger.add_new(
             [LedgerEntry(campaign.id, f"k{n}", a, NOW, NOW) for n, a in enumerate(amounts)]
         )
-        uow.ledger.append([LedgerEntry(other.id, "one", Money.of("0.000001"), NOW, NOW)])
+        uow.ledger.add_new([LedgerEntry(other.id, "one", Money.of("0.000001"), NOW, NOW)])
         uow.commit()
     window = (NOW, NOW + timedelta(seconds=1))
     with DjangoUnitOfWork() as uow:
@@ -343,7 +346,7 @@ def test_the_container_runs_the_whole_budget_day_on_the_database(container: Cont
 
     with container.uow() as uow:
         held = uow.campaigns.get(campaign.id)
-        audit = uow.audit.for_campaign(campaign.id)
+    audit = stored_audit(campaign.id)
     assert held is not None
     assert held.status is Status.PAUSED and held.holds == frozenset({Hold.DAILY_BUDGET})
     assert [(e.from_status, e.to_status) for e in audit] == [

@@ -54,7 +54,7 @@ def test_a_rolled_back_unit_of_work_leaves_earlier_commits_alone(app: App) -> No
         stored = uow.campaigns.lock({campaign.id})[campaign.id]
         stored.daily_budget = Money.of("1")
         uow.campaigns.save(stored)
-        uow.ledger.append([])
+        uow.ledger.add_new([])
         uow.audit.append([])
         # no commit
     assert snapshot(app.store) == before

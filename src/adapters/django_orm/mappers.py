@@ -18,7 +18,6 @@ from core.entities import (
     BrandId,
     Campaign,
     CampaignId,
-    Cause,
     Counter,
     Hold,
     LedgerEntry,
@@ -132,10 +131,6 @@ def brand_fields(brand: Brand) -> dict[str, Any]:
 
 
 # -- campaign --------------------------------------------------------------------------------
-
-
-def window_to_domain(row: models.Window) -> Window:
-    return Window(row.day_of_week, row.start_time, row.end_time)
 
 
 def window_rows(campaign_id: CampaignId, windows: Iterable[Window]) -> list[models.Window]:
@@ -279,22 +274,6 @@ def ledger_fields(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def ledger_row(entry: LedgerEntry) -> models.SpendEntry:
-    return models.SpendEntry(**ledger_fields(entry))
-
-
-def audit_to_domain(row: models.StatusChange) -> AuditEntry:
-    return AuditEntry(
-        campaign_id=CampaignId(row.campaign_id),
-        from_status=None if row.from_status is None else Status(row.from_status),
-        to_status=Status(row.to_status),
-        holds=holds_from(row.holds),
-        cause=Cause(row.cause),
-        actor=row.actor,
-        at=row.at,
-    )
-
-
 def audit_fields(entry: AuditEntry) -> dict[str, Any]:
     return {
         "campaign_id": entry.campaign_id,
@@ -305,10 +284,6 @@ def audit_fields(entry: AuditEntry) -> dict[str, Any]:
         "actor": entry.actor,
         "at": entry.at,
     }
-
-
-def audit_row(entry: AuditEntry) -> models.StatusChange:
-    return models.StatusChange(**audit_fields(entry))
 
 
 def alert_key_fields(key: AlertKey) -> dict[str, Any]:

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import BigIntegerField, DecimalField, F, Field, Model, Q, QuerySet, Sum
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Expression,
+    F,
+    Model,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import Cast, Mod, Round
-from django.db.models.sql import Query
+from django.db.models.sql.compiler import SQLCompiler
 
-from adapters.django_orm import mappers, models
+from adapters.django_orm import bulk_sql, mappers, models
 from adapters.django_orm.models import MONEY_PLACES
 from core.entities import (
     EVERY,
@@ -40,9 +50,6 @@ from core.entities import (
 
 T = TypeVar("T")
 
-_BULK = 500
-# Rows per multi-row statement on the hot paths (sweeps and spend batches).
-_BULK_WRITE = 1000
 _MICROS = 10**MONEY_PLACES
 # Windows per statement of SpendLedger.totals on SQLite (four parameters each; its oldest
 # supported versions take at most 999). PostgreSQL takes them all as three arrays.
@@ -62,141 +69,6 @@ def _integrity_as_conflict(
         if error is None:
             raise
         raise error from None
-
-
-def _sqlite_value(value: Any) -> Any:
-    """A value as Django stores it in SQLite: naive UTC datetimes, ISO dates, decimals as
-    text (what get_db_prep_save gives, without its per-value overhead)."""
-    if isinstance(value, datetime):
-        return str(value.astimezone(UTC).replace(tzinfo=None))
-    if isinstance(value, date | Decimal):
-        return str(value)
-    return value
-
-
-def _columns(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
-    meta = model._meta
-    return [cast("Field[Any, Any]", meta.get_field(n)) for n in names]
-
-
-def _pg_array(connection: Any, field: Field[Any, Any], values: list[Any]) -> tuple[str, Any]:
-    """One column's values as a PostgreSQL array parameter: its placeholder and its value.
-    Binary (`%b`), which psycopg builds faster than text, except for decimals: psycopg
-    converts each Decimal to binary numeric in Python, six times slower than writing the
-    array literal with str()."""
-    db_type = field.db_type(connection)
-    if isinstance(field, DecimalField):
-        literal = ",".join("NULL" if v is None else str(v) for v in values)
-        return f"%s::{db_type}[]", "{" + literal + "}"
-    return f"%b::{db_type}[]", values
-
-
-def _bulk_update(using: str, model: type[Model], rows: Sequence[tuple[int, dict[str, Any]]]) -> int:
-    """Write each (pk, column values) row; every row sets the same columns. One statement
-    per chunk: on PostgreSQL UPDATE ... FROM unnest(one array per column); elsewhere one
-    prepared statement executed for every row (Django's bulk_update builds a CASE per
-    column and row, which costs more to plan than to run). Returns the rows found.
-    (Settings bind parameters server-side on PostgreSQL, so each array is one parameter;
-    `_pg_array` picks the format that psycopg builds fastest.)"""
-    rows = list({pk_value: (pk_value, row) for pk_value, row in rows}.values())
-    if not rows:
-        return 0
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    names = list(rows[0][1])
-    fields = _columns(model, names)
-    table = quote(model._meta.db_table)
-    columns = [quote(f.column) for f in fields]
-    found = 0
-    if connection.vendor == "postgresql":
-        assignments = ", ".join(f"{c} = v.c{i}" for i, c in enumerate(columns))
-        aliases = ", ".join(f"c{i}" for i in range(len(columns)))
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), _BULK_WRITE):
-                chunk = rows[start : start + _BULK_WRITE]
-                ids = [pk_value for pk_value, _ in chunk]
-                arrays = [
-                    _pg_array(connection, f, [r[n] for _, r in chunk])
-                    for n, f in zip(names, fields, strict=True)
-                ]
-                # The second id array lets the planner find the rows through the primary
-                # key; joined on v.id alone it hashes a scan of the whole table.
-                sql = (
-                    f"UPDATE {table} SET {assignments} "
-                    f"FROM unnest(%b::bigint[], {', '.join(a for a, _ in arrays)}) "
-                    f"AS v(id, {aliases}) "
-                    f"WHERE {table}.id = v.id AND {table}.id = ANY(%b::bigint[])"
-                )
-                cursor.execute(sql, [ids, *(value for _, value in arrays), ids])
-                found += cursor.rowcount
-        return found
-    assignments = ", ".join(f"{c} = %s" for c in columns)
-    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"
-    params_many = [[*(_sqlite_value(row[n]) for n in names), pk_value] for pk_value, row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params_many)
-        found = int(cursor.rowcount)
-    return found
-
-
-def _bulk_insert(
-    using: str, model: type[Model], rows: Sequence[dict[str, Any]], unique: Sequence[str] = ()
-) -> list[tuple[Any, ...]]:
-    """Insert rows (all with the same columns) in one statement per chunk: INSERT ...
-    SELECT FROM unnest(one array per column) on PostgreSQL, a prepared statement executed
-    for every row elsewhere.
-
-    With `unique` (PostgreSQL only), the columns of a unique constraint: a row that would
-    break it is skipped (ON CONFLICT DO NOTHING), and the `unique` values of the rows
-    inserted are returned."""
-    if not rows:
-        return []
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    names = list(rows[0])
-    fields = _columns(model, names)
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    if connection.vendor == "postgresql":
-        conflict = ""
-        if unique:
-            key = ", ".join(quote(f.column) for f in _columns(model, unique))
-            conflict = f" ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
-        inserted: list[tuple[Any, ...]] = []
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), _BULK_WRITE):
-                chunk = rows[start : start + _BULK_WRITE]
-                arrays = [
-                    _pg_array(connection, f, [r[n] for r in chunk])
-                    for n, f in zip(names, fields, strict=True)
-                ]
-                sql = (
-                    f"INSERT INTO {table} ({columns}) "
-                    f"SELECT * FROM unnest({', '.join(a for a, _ in arrays)}){conflict}"
-                )
-                cursor.execute(sql, [value for _, value in arrays])
-                if unique:
-                    inserted += cursor.fetchall()
-        return inserted
-    if unique:
-        raise NotImplementedError("skipping conflicting rows needs PostgreSQL")
-    placeholders = ", ".join(["%s"] * len(names))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [[_sqlite_value(row[n]) for n in names] for row in rows])
-    return []
-
-
-M = TypeVar("M", bound=Model)
-
-
-def _with_ids(rows: QuerySet[M], ids: Collection[int]) -> QuerySet[M]:
-    """`rows` whose id is among `ids`. On PostgreSQL one array parameter (id = ANY(...))
-    instead of an IN list of a thousand parameters, which Django compiles one by one."""
-    if connections[rows.db].vendor != "postgresql":
-        return rows.filter(pk__in=list(ids))
-    table = connections[rows.db].ops.quote_name(rows.model._meta.db_table)
-    return rows.extra(where=[f"{table}.id = ANY(%s)"], params=[list(ids)])
 
 
 class _Stored:
@@ -227,7 +99,7 @@ class _Stored:
             if changed:
                 shapes[tuple(changed)].append((pk_value, changed))
         for shape in shapes.values():
-            if _bulk_update(self._using, self._model, shape) != len(shape):
+            if bulk_sql.update_rows(self._using, self._model, shape) != len(shape):
                 raise KeyError(f"a {self._model._meta.model_name} saved in bulk was never added")
 
 
@@ -284,17 +156,9 @@ class DjangoBrandRepository:
     def lock_of_campaigns(self, campaign_ids: Collection[CampaignId]) -> dict[BrandId, Brand]:
         if not campaign_ids:
             return {}
-        rows = self._rows().select_for_update()
-        if connections[self._using].vendor == "postgresql":
-            quote = connections[self._using].ops.quote_name
-            brands = quote(models.Brand._meta.db_table)
-            campaigns = quote(models.Campaign._meta.db_table)
-            owners = f"{brands}.id IN (SELECT brand_id FROM {campaigns} WHERE id = ANY(%s))"
-            rows = rows.extra(where=[owners], params=[list(campaign_ids)])
-        else:
-            owned = models.Campaign.objects.using(self._using).filter(pk__in=list(campaign_ids))
-            rows = rows.filter(pk__in=owned.values("brand_id"))
-        return self._read(rows.order_by("pk"))
+        campaigns = models.Campaign.objects.using(self._using)
+        owners = bulk_sql.with_ids(campaigns, campaign_ids).values("brand_id")
+        return self._read(self._rows().select_for_update().filter(pk__in=owners).order_by("pk"))
 
     def save(self, brand: Brand) -> None:
         fields = mappers.brand_fields(brand)
@@ -334,14 +198,31 @@ class DjangoBrandRepository:
         return list(self._read(rows).values())
 
 
-def _literal_condition(using: str, model: type[Model], condition: Q) -> str:
-    """`condition` as SQL with its values quoted in place (as Django writes a partial
-    index's condition), on unqualified columns of `model`'s table."""
-    connection = connections[using]
-    query = Query(model=model, alias_cols=False)
-    sql, params = query.build_where(condition).as_sql(query.get_compiler(using), connection)
-    quote = connection.schema_editor().quote_value
-    return str(sql % tuple(quote(p) for p in params))
+class _LiteralCondition(Expression):
+    """`condition` with its values written into the statement as literals, as Django
+    writes a partial index's condition, instead of bound as parameters: a planner uses a
+    partial index only where it can see that the query implies the index's condition,
+    which SQLite cannot with the values bound (nor PostgreSQL, in a generic plan)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, condition: Q) -> None:
+        super().__init__()
+        self.condition: Any = condition
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.condition]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.condition,) = exprs
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.condition)
+        # Quoted by the schema editor, which quotes the index's condition.
+        quote = connection.schema_editor().quote_value
+        return str(sql % tuple(quote(p) for p in params)).replace("%", "%%"), []
 
 
 _DUE_COLUMN = {
@@ -420,14 +301,10 @@ class DjangoCampaignRepository:
         found = self._with_windows(self._rows().filter(pk=campaign_id))
         return found[0] if found else None
 
-    def brand_of(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, BrandId]:
-        pairs = _with_ids(self._rows(), campaign_ids).order_by().values_list("pk", "brand_id")
-        return {CampaignId(pk): BrandId(brand_id) for pk, brand_id in pairs}
-
     def lock(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, Campaign]:
         if not campaign_ids:
             return {}
-        found = self._locked(_with_ids(self._rows(), campaign_ids))
+        found = self._locked(bulk_sql.with_ids(self._rows(), campaign_ids))
         return {c.id: c for c in found}
 
     def lock_brand(self, brand_id: BrandId) -> list[Campaign]:
@@ -487,19 +364,13 @@ class DjangoCampaignRepository:
         # Three indexed look-ups, so the cost follows the campaigns out of line: two partial
         # indexes (own holds vs counters; brand holds), and the campaigns of brands over
         # their budget. The core decides.
-        def branch(q: Q) -> set[int]:
+        def branch(q: Q | Expression) -> set[int]:
             selected = self._of(shard).filter(q, pk__gt=after).order_by("pk")
             return set(selected.values_list("pk", flat=True)[:limit])
 
-        def indexed(q: Q) -> set[int]:
-            # The partial index's own condition, written out as literals: a planner uses a
-            # partial index only where it can see that the query implies its condition,
-            # which SQLite cannot with the patterns bound as parameters.
-            where = _literal_condition(self._using, models.Campaign, q).replace("%", "%%")
-            selected = self._of(shard).extra(where=[where]).filter(pk__gt=after).order_by("pk")
-            return set(selected.values_list("pk", flat=True)[:limit])
-
-        ids = indexed(models.campaign_budget_out_of_line()) | indexed(models.brand_budget_held())
+        # The partial indexes' own conditions, with their values as literals.
+        ids = branch(_LiteralCondition(models.campaign_budget_out_of_line()))
+        ids |= branch(_LiteralCondition(models.brand_budget_held()))
         # The brands over budget first (a small table), then their campaigns through the
         # brand index: joining from the campaigns' side walks every campaign.
         brands = models.Brand.objects.using(self._using)
@@ -545,52 +416,12 @@ class DjangoSpendLedger:
         wanted = sorted(set(slots))
         if not wanted:
             return {}
-        connection = connections[self._using]
-        quote = connection.ops.quote_name
-        pair = f"({quote('campaign_id')}, {quote('key')})"
         found: dict[tuple[CampaignId, str], LedgerEntry] = {}
-        if connection.vendor == "postgresql":
-            # Two array parameters, however many slots: the unique index is probed per slot.
-            where = f"{pair} IN (SELECT * FROM unnest(%s::bigint[], %s::varchar[]))"
-            params: list[Any] = [[c for c, _ in wanted], [k for _, k in wanted]]
-            rows = self._rows().extra(where=[where], params=params).order_by()
-            for row in rows.values(*_LEDGER_COLUMNS):
-                entry = mappers.ledger_from_values(row)
-                found[(entry.campaign_id, entry.key)] = entry
-            return found
-        # A row-value IN list probes the (campaign, key) unique index once per slot.
-        for start in range(0, len(wanted), _BULK_WRITE):
-            chunk = wanted[start : start + _BULK_WRITE]
-            where = f"{pair} IN ({', '.join(['(%s, %s)'] * len(chunk))})"
-            params = [p for slot in chunk for p in slot]
-            for row in self._rows().extra(where=[where], params=params).values(*_LEDGER_COLUMNS):
+        for rows in bulk_sql.with_pairs(self._rows(), ("campaign_id", "key"), wanted):
+            for row in rows.order_by().values(*_LEDGER_COLUMNS):
                 entry = mappers.ledger_from_values(row)
                 found[(entry.campaign_id, entry.key)] = entry
         return found
-
-    def _duplicate(self, entries: Sequence[LedgerEntry]) -> Conflict | None:
-        found = self.find_many([(e.campaign_id, e.key) for e in entries])
-        if found:
-            key = min(k for _, k in found)
-            return Conflict(FieldError("key", f"'{key}' is already in the ledger"))
-        seen: set[tuple[CampaignId, str]] = set()
-        for entry in entries:
-            slot = (entry.campaign_id, entry.key)
-            if slot in seen:
-                return Conflict(FieldError("key", f"'{entry.key}' is already in the ledger"))
-            seen.add(slot)
-        return None
-
-    def append(self, entries: Sequence[LedgerEntry]) -> None:
-        if not entries:
-            return
-        rows = [mappers.ledger_fields(e) for e in entries]
-        # The unique (campaign, key) index decides; the look-up runs only to explain a clash.
-        _integrity_as_conflict(
-            self._using,
-            lambda: _bulk_insert(self._using, models.SpendEntry, rows),
-            lambda: self._duplicate(entries),
-        )
 
     def add_new(self, entries: Sequence[LedgerEntry]) -> set[tuple[CampaignId, str]]:
         if not entries:
@@ -599,13 +430,14 @@ class DjangoSpendLedger:
             # The unique index decides in the insert itself: a slot that another transaction
             # has taken but not yet committed waits for it, and is skipped if it commits.
             rows = [mappers.ledger_fields(e) for e in entries]
-            added = _bulk_insert(self._using, models.SpendEntry, rows, ("campaign", "key"))
+            added = bulk_sql.insert_rows(self._using, models.SpendEntry, rows, ("campaign", "key"))
             return {(CampaignId(campaign_id), key) for campaign_id, key in added}
         # SQLite: a unit of work holds the database's write lock from its first statement,
         # so no other writer can take a slot between this look-up and the insert.
         taken = self.find_many([(e.campaign_id, e.key) for e in entries])
         fresh = [e for e in entries if (e.campaign_id, e.key) not in taken]
-        _bulk_insert(self._using, models.SpendEntry, [mappers.ledger_fields(e) for e in fresh])
+        fields = [mappers.ledger_fields(e) for e in fresh]
+        bulk_sql.insert_rows(self._using, models.SpendEntry, fields)
         return {(e.campaign_id, e.key) for e in fresh}
 
     def _sum(self, rows: QuerySet[models.SpendEntry]) -> Money:
@@ -663,7 +495,7 @@ class DjangoSpendLedger:
         params = [
             value
             for n, (campaign_id, start, end) in enumerate(windows)
-            for value in (n, campaign_id, _sqlite_value(start), _sqlite_value(end))
+            for value in (n, campaign_id, bulk_sql.sqlite_value(start), bulk_sql.sqlite_value(end))
         ]
         with connections[self._using].cursor() as cursor:
             cursor.execute(
@@ -688,11 +520,8 @@ class DjangoAuditLog:
         self._using = using
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
-        _bulk_insert(self._using, models.StatusChange, [mappers.audit_fields(e) for e in entries])
-
-    def for_campaign(self, campaign_id: CampaignId) -> list[AuditEntry]:
-        rows = models.StatusChange.objects.using(self._using).filter(campaign_id=campaign_id)
-        return [mappers.audit_to_domain(r) for r in rows.order_by("pk")]
+        rows = [mappers.audit_fields(e) for e in entries]
+        bulk_sql.insert_rows(self._using, models.StatusChange, rows)
 
 
 class DjangoAlertOutbox:
@@ -716,7 +545,7 @@ class DjangoAlertOutbox:
         if connections[self._using].features.can_return_rows_from_bulk_insert:
             try:
                 with transaction.atomic(using=self._using):
-                    self._rows().bulk_create(rows, batch_size=_BULK_WRITE)
+                    self._rows().bulk_create(rows, batch_size=bulk_sql.CHUNK)
                 return [mappers.alert_to_domain(r) for r in rows]
             except IntegrityError:
                 pass  # a concurrent transaction queued one of them: go one by one

@@ -171,9 +171,6 @@ class InMemoryCampaignRepository:
         campaign = self._s.campaigns.get(campaign_id)
         return attrs.evolve(campaign) if campaign else None
 
-    def brand_of(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, BrandId]:
-        return {i: self._s.campaigns[i].brand_id for i in campaign_ids if i in self._s.campaigns}
-
     def lock(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, Campaign]:
         return {
             i: attrs.evolve(self._s.campaigns[i])
@@ -236,16 +233,6 @@ class InMemorySpendLedger:
     ) -> dict[tuple[CampaignId, str], LedgerEntry]:
         return {s: e for s in slots if (e := self._s.ledger.get(s)) is not None}
 
-    def append(self, entries: Sequence[LedgerEntry]) -> None:
-        seen: set[tuple[CampaignId, str]] = set()
-        for entry in entries:
-            slot = (entry.campaign_id, entry.key)
-            if slot in self._s.ledger or slot in seen:
-                raise Conflict.on("key", f"'{entry.key}' is already in the ledger")
-            seen.add(slot)
-        for entry in entries:
-            self._s.ledger[(entry.campaign_id, entry.key)] = entry
-
     def add_new(self, entries: Sequence[LedgerEntry]) -> set[tuple[CampaignId, str]]:
         added: set[tuple[CampaignId, str]] = set()
         for entry in entries:
@@ -287,9 +274,6 @@ class InMemoryAuditLog:
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
         self._s.audit.extend(entries)
-
-    def for_campaign(self, campaign_id: CampaignId) -> list[AuditEntry]:
-        return [e for e in self._s.audit if e.campaign_id == campaign_id]
 
 
 class InMemoryAlertOutbox:

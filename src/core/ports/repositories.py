@@ -43,8 +43,8 @@ class BrandRepository(Protocol):
         ...
 
     def lock_of_campaigns(self, campaign_ids: Collection[CampaignId]) -> dict[BrandId, Brand]:
-        """The brands of these campaigns, locked as `lock` locks them; unknown campaigns
-        are ignored. One step where `CampaignRepository.brand_of` and `lock` take two."""
+        """The brands of these campaigns, locked as `lock` locks them, found and locked in
+        one step; unknown campaigns are ignored."""
         ...
 
     def save(self, brand: Brand) -> None:
@@ -70,11 +70,6 @@ class CampaignRepository(Protocol):
 
     def get(self, campaign_id: CampaignId) -> Campaign | None:
         """The campaign as committed, without locking it."""
-        ...
-
-    def brand_of(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, BrandId]:
-        """Each known campaign's brand (a campaign never changes brand); unknown ids are
-        left out."""
         ...
 
     def lock(self, campaign_ids: Collection[CampaignId]) -> dict[CampaignId, Campaign]:
@@ -132,11 +127,6 @@ class SpendLedger(Protocol):
         however many campaigns the slots name."""
         ...
 
-    def append(self, entries: Sequence[LedgerEntry]) -> None:
-        """Add entries, in bulk; the (campaign, key) pair is unique: raises Conflict (field
-        `key`), adding none, when one is taken."""
-        ...
-
     def add_new(self, entries: Sequence[LedgerEntry]) -> set[tuple[CampaignId, str]]:
         """Add, in bulk, each entry whose (campaign, key) slot is free, and return the slots
         added. An entry whose slot is taken (by an earlier batch, or by a concurrent one that
@@ -157,10 +147,6 @@ class SpendLedger(Protocol):
 class AuditLog(Protocol):
     def append(self, entries: Sequence[AuditEntry]) -> None:
         """Write status-change entries."""
-        ...
-
-    def for_campaign(self, campaign_id: CampaignId) -> list[AuditEntry]:
-        """A campaign's entries, oldest first."""
         ...
 
 
