@@ -29,7 +29,7 @@ lint: install
 	$(BIN)/ruff format --check src tests scripts bench
 
 types: install
-	DEBUG=1 $(BIN)/mypy src
+	$(BIN)/mypy src
 
 layers: install
 	$(BIN)/lint-imports --config importlinter.ini
