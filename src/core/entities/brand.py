@@ -172,6 +172,11 @@ class Brand:
         """How much of the brand's budget for the period containing `now` is used."""
         return BudgetUse(self.spend(period, now), self.budget(period))
 
+    def exhausted(self, period: Period, now: datetime) -> bool:
+        """Whether that budget is used up. Most brands set none, and every refresh of every
+        campaign asks, so that case is answered before any spend is looked up."""
+        return self.budget(period) is not None and self.use(period, now).exhausted
+
     def set_counter(self, period: Period, counter: Counter) -> None:
         """Replace one period's counter (with the ledger's sum, when counting afresh)."""
         if period is Period.DAY:

@@ -44,9 +44,9 @@ def compute_holds(campaign: Campaign, brand: Brand, now: datetime) -> frozenset[
         holds.add(Hold.DAILY_BUDGET)
     if campaign.use(Period.MONTH, now, tz).exhausted:
         holds.add(Hold.MONTHLY_BUDGET)
-    if brand.use(Period.DAY, now).exhausted:
+    if brand.exhausted(Period.DAY, now):
         holds.add(Hold.BRAND_DAILY_BUDGET)
-    if brand.use(Period.MONTH, now).exhausted:
+    if brand.exhausted(Period.MONTH, now):
         holds.add(Hold.BRAND_MONTHLY_BUDGET)
     if not in_schedule(campaign.windows, now, tz):
         holds.add(Hold.OUTSIDE_SCHEDULE)
@@ -220,7 +220,10 @@ class Campaign:
 
     def use(self, period: Period, now: datetime, tz: str) -> BudgetUse:
         """How much of the budget for the period containing `now` (in zone `tz`) is used."""
-        return BudgetUse(self.spend(period, now, tz), self.budget(period))
+        # Written out: every refresh of every campaign asks for both periods.
+        if period is Period.DAY:
+            return BudgetUse(self.daily.spend_in(period.containing(now, tz)), self.daily_budget)
+        return BudgetUse(self.monthly.spend_in(period.containing(now, tz)), self.monthly_budget)
 
     def set_counter(self, period: Period, counter: Counter) -> None:
         """Replace one period's counter (with the ledger's sum, when counting afresh)."""
