@@ -198,14 +198,14 @@ class Brand:
         the periods whose brand-wide budget this spend exhausted: then every campaign of the
         brand must be held, not only the one that spent."""
         open_budgets = [
-            p for p in PERIODS if self.budget(p) is not None and not self.use(p, now).exhausted
+            p for p in PERIODS if self.budget(p) is not None and not self.exhausted(p, now)
         ]
         self.daily, self.monthly, _ = roll_counters(self.daily, self.monthly, now, self.timezone)
         self.daily, self.monthly = add_to_counters(
             self.daily, self.monthly, amount, occurred_at, self.timezone
         )
         self.reset_due_at = self.next_reset_at(now)
-        return tuple(p for p in open_budgets if self.use(p, now).exhausted)
+        return tuple(p for p in open_budgets if self.exhausted(p, now))
 
     def spent(self, now: datetime) -> dict[Period, Money]:
         """Spend in the day and the month containing `now`."""

@@ -215,20 +215,18 @@ class BudgetUse:
     def band(self) -> Band | None:
         if self.budget is None:
             return None
-        if self.spend >= self.budget:
+        if self.exhausted:
             return Band.EXHAUSTED
-        if self.spend.amount * 100 >= self.budget.amount * NEAR:
-            return Band.NEAR
-        return Band.UNDER
+        return Band.NEAR if self.crossed(NEAR) else Band.UNDER
+
+    def crossed(self, threshold: int) -> bool:
+        """Whether spend has reached `threshold` percent of the budget."""
+        return self.budget is not None and self.spend.amount * 100 >= self.budget.amount * threshold
 
     def crossed_since(self, before: Money) -> tuple[int, ...]:
         """The alert thresholds (percent of the budget) this spend reached by growing from
         `before`."""
-        budget = self.budget
-        if budget is None or self.spend.amount * 100 < budget.amount * NEAR:
+        if not self.crossed(NEAR):
             return ()  # below the lowest threshold: the usual case, answered at once
-        return tuple(
-            t
-            for t in THRESHOLDS
-            if before.amount * 100 < budget.amount * t <= self.spend.amount * 100
-        )
+        was = BudgetUse(before, self.budget)
+        return tuple(t for t in THRESHOLDS if self.crossed(t) and not was.crossed(t))

@@ -3,7 +3,7 @@ campaigns in the same transaction as the spend that exhausts their budget."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -103,9 +103,10 @@ class RecordSpend:
         valid = [(i, e) for i, e in enumerate(results) if isinstance(e, SpendEvent)]
         if not valid:
             return RecordSpendResult(tuple(r for r in results if isinstance(r, EventResult)))
+        events = [e for _, e in valid]
         with self._uow() as uow:
-            batch = _SpendBatch(uow, now, command.actor, [e for _, e in valid])  # lock
-            verdicts = batch.decide([e for _, e in valid])  # decide
+            batch = _SpendBatch(uow, now, command.actor, {e.campaign_id for e in events})  # lock
+            verdicts = batch.decide(events)  # decide
             held, alerts = batch.save()  # save
             uow.commit()
         for (index, _), verdict in zip(valid, verdicts, strict=True):
@@ -120,10 +121,10 @@ class _SpendBatch:
     spend before the batch (to tell which alert thresholds it crossed)."""
 
     def __init__(
-        self, uow: UnitOfWork, now: datetime, actor: str, events: Sequence[SpendEvent]
+        self, uow: UnitOfWork, now: datetime, actor: str, campaign_ids: Collection[CampaignId]
     ) -> None:
         self.uow, self.now, self.actor = uow, now, actor
-        locked, self.brands = lock_for_refresh(uow, {e.campaign_id for e in events})
+        locked, self.brands = lock_for_refresh(uow, campaign_ids)
         self.campaigns = {c.id: c for c in locked}
         self.before = {c.id: c.spent(now, self.brands[c.brand_id].timezone) for c in locked}
         self.brands_before = {b.id: b.spent(now) for b in self.brands.values()}
@@ -139,26 +140,25 @@ class _SpendBatch:
             if event.campaign_id in self.campaigns and event.slot not in offered:
                 offered[event.slot] = event.entry(self.now, self.actor)
         added = self.uow.ledger.add_new(list(offered.values()))
-        held = (
-            self.uow.ledger.find_many(offered.keys() - added) if len(added) < len(offered) else {}
-        )
-        return [self._verdict(event, offered, added, held) for event in events]
+        taken = offered.keys() - added
+        earlier = self.uow.ledger.find_many(taken) if taken else {}
+        return [self._verdict(event, offered, added, earlier) for event in events]
 
     def _verdict(
         self,
         event: SpendEvent,
         offered: Mapping[Slot, LedgerEntry],
         added: set[Slot],
-        held: dict[Slot, LedgerEntry],
+        earlier: dict[Slot, LedgerEntry],
     ) -> EventResult:
         campaign = self.campaigns.get(event.campaign_id)
         if campaign is None:
             return event.unknown_campaign()
         if event.slot not in added:
-            return event.against(held[event.slot])
+            return event.against(earlier[event.slot])
         # The slot's later events in this batch are judged against this one.
         added.discard(event.slot)
-        held[event.slot] = offered[event.slot]
+        earlier[event.slot] = offered[event.slot]
         self._count(campaign, event)
         return EventResult(event.key, Outcome.RECORDED)
 
