@@ -273,7 +273,8 @@ def snapshot(store: InMemoryStore) -> dict[str, Any]:
 def audit_chain_problems(entries: list[AuditEntry], current: Campaign) -> list[str]:
     """What is wrong with a campaign's audit trail, if anything: it must start at creation
     (from nothing to draft), each entry must start where the previous one ended, no entry may
-    be a non-change, and the last must end at the current status."""
+    be a non-change (the same status and the same holds as before it), and the last must end
+    at the current status and holds."""
     problems: list[str] = []
     if not entries:
         return ["no audit entry at all"]
@@ -282,11 +283,16 @@ def audit_chain_problems(entries: list[AuditEntry], current: Campaign) -> list[s
     for previous, entry in itertools.pairwise(entries):
         if entry.from_status is not previous.to_status:
             problems.append(f"{entry} does not follow {previous.to_status}")
-    for entry in entries:
-        if entry.from_status is entry.to_status:
+        if entry.from_status is entry.to_status and entry.holds == previous.holds:
             problems.append(f"{entry} records no change")
+    if entries[0].from_status is entries[0].to_status:
+        problems.append(f"{entries[0]} records no change")
     if entries[-1].to_status is not current.status:
         problems.append(f"last entry ends at {entries[-1].to_status}, status is {current.status}")
+    if entries[-1].holds != current.holds:
+        problems.append(
+            f"last entry holds {set(entries[-1].holds)}, campaign holds {set(current.holds)}"
+        )
     return problems
 
 

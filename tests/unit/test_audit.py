@@ -1,4 +1,4 @@
-"""The audit trail: exactly one entry per change of a campaign's status."""
+"""The audit trail: exactly one entry per change of a campaign's status or holds."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def test_an_entry_records_from_to_holds_cause_actor_and_time(app: App, clock: Fi
     assert (paused.cause, paused.actor) == (Cause.PAUSE, "ops")
 
 
-def test_every_status_change_writes_exactly_one_audit_entry(app: App, clock: FixedClock) -> None:
+def test_every_change_of_status_or_holds_writes_exactly_one_audit_entry(
+    app: App, clock: FixedClock
+) -> None:
     clock.set(utc(2026, 6, 15, 8))
     brand = app.brand(daily_budget="150")
     campaign = app.campaign(
@@ -46,10 +48,10 @@ def test_every_status_change_writes_exactly_one_audit_entry(app: App, clock: Fix
         launch=False,
     )
     other = app.campaign(brand)
-    statuses = [app.get(campaign).status]
+    states = [(app.get(campaign).status, app.get(campaign).holds)]
 
     def step() -> None:
-        statuses.append(app.get(campaign).status)
+        states.append((app.get(campaign).status, app.get(campaign).holds))
 
     app.launch(campaign)  # draft -> paused (outside its window)
     step()
@@ -64,7 +66,7 @@ def test_every_status_change_writes_exactly_one_audit_entry(app: App, clock: Fix
     step()
     app.pause(campaign)  # still paused: no entry
     step()
-    app.edit_brand(brand, daily_budget=None)  # holds released, but the operator paused it
+    app.edit_brand(brand, daily_budget=None)  # holds released, the operator's pause stays
     step()
     app.resume(campaign)  # -> active
     step()
@@ -75,7 +77,7 @@ def test_every_status_change_writes_exactly_one_audit_entry(app: App, clock: Fix
     app.sweeps(utc(2026, 6, 17, 1))  # nothing changes
     step()
 
-    changes = sum(1 for a, b in itertools.pairwise(statuses) if a is not b)
+    changes = sum(1 for a, b in itertools.pairwise(states) if a != b)
     entries = app.audit(campaign)
     assert len(entries) == 1 + changes  # creation, then one per change
     assert audit_chain_problems(entries, app.get(campaign)) == []
@@ -86,17 +88,20 @@ def test_every_status_change_writes_exactly_one_audit_entry(app: App, clock: Fix
         Status.PAUSED,
         Status.ACTIVE,
         Status.PAUSED,
+        Status.PAUSED,  # the brand's hold released while the operator's pause stays
         Status.ACTIVE,
         Status.PAUSED,
         Status.COMPLETED,
     ]
 
 
-def test_a_hold_that_does_not_change_the_status_writes_no_entry(app: App) -> None:
-    campaign = app.pause(app.campaign(app.brand(), daily="100"))
+def test_a_pause_that_changes_neither_status_nor_holds_writes_no_entry(app: App) -> None:
+    brand = app.brand(daily_budget="100")
+    campaign = app.campaign(brand, daily="100")
+    app.spend(campaign, "100")  # paused by its daily budget
     count = len(app.audit(campaign))
-    app.spend(campaign, "100")  # a hold is added, the status stays paused
-    assert app.get(campaign).holds == {Hold.DAILY_BUDGET}
+    app.pause(campaign)  # already paused, holds unchanged
+    assert app.get(campaign).status is Status.PAUSED
     assert len(app.audit(campaign)) == count
 
 
@@ -108,3 +113,56 @@ def test_a_brand_wide_hold_audits_each_campaign_once(app: App) -> None:
         entries = [e for e in app.audit(campaign) if e.cause is Cause.SPEND]
         assert len(entries) == 1, campaign.name
         assert audit_chain_problems(app.audit(campaign), app.get(campaign)) == []
+
+
+def test_a_hold_added_while_the_status_stays_paused_writes_an_entry(
+    app: App, clock: FixedClock
+) -> None:
+    campaign = app.pause(app.campaign(app.brand(), daily="100"))
+    before = len(app.audit(campaign))
+    clock.advance(timedelta(minutes=5))
+
+    app.spend(campaign, "100")  # the daily budget is reached; the operator's pause stays
+
+    entries = app.audit(campaign)
+    assert len(entries) == before + 1
+    entry = entries[-1]
+    assert (entry.from_status, entry.to_status) == (Status.PAUSED, Status.PAUSED)
+    assert (entry.holds, entry.cause, entry.actor, entry.at) == (
+        {Hold.DAILY_BUDGET},
+        Cause.SPEND,
+        SYSTEM,
+        clock.now(),
+    )
+
+
+def test_a_hold_released_while_the_status_stays_paused_writes_an_entry(
+    app: App, clock: FixedClock
+) -> None:
+    campaign = app.pause(app.campaign(app.brand(), daily="100"))
+    app.spend(campaign, "100")
+    before = len(app.audit(campaign))
+
+    app.edit(campaign, daily_budget="300")  # the hold is released; still paused by the operator
+
+    entry = app.audit(campaign)[-1]
+    assert len(app.audit(campaign)) == before + 1
+    assert (entry.from_status, entry.to_status, entry.holds) == (
+        Status.PAUSED,
+        Status.PAUSED,
+        frozenset(),
+    )
+    assert (entry.cause, entry.actor) == (Cause.EDIT, "ops")
+
+
+def test_a_recomputation_that_changes_neither_status_nor_holds_writes_no_entry(
+    app: App, clock: FixedClock
+) -> None:
+    campaign = app.campaign(app.brand(), daily="100")
+    before = len(app.audit(campaign))
+
+    app.spend(campaign, "10")  # below the budget: nothing held
+    app.edit(campaign, name="Renamed")
+    app.pause(app.resume(campaign))  # active -> active, then active -> paused
+
+    assert [e.cause for e in app.audit(campaign)[before:]] == [Cause.PAUSE]

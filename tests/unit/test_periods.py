@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.in_memory import FixedClock, InMemoryStore, RecordingNotifier
-from core.entities import Brand, Campaign, Hold, Period, Status
+from core.entities import AuditEntry, Brand, Campaign, Cause, Hold, Period, Status
 from core.use_cases.reset_period import ResetPeriod
 from core.use_cases.sweeps import SweepCommand
 
@@ -240,6 +240,12 @@ def _scenario(day_one: datetime) -> tuple[App, list[Campaign]]:
     return app, [capped, shared, idle]
 
 
+def _status_changes(entries: list[AuditEntry]) -> list[tuple[Status | None, Status, Cause]]:
+    return [
+        (e.from_status, e.to_status, e.cause) for e in entries if e.from_status is not e.to_status
+    ]
+
+
 @pytest.mark.parametrize(
     "day_one",
     [
@@ -268,9 +274,9 @@ def test_one_reset_after_three_missed_days_equals_resetting_on_time(day_one: dat
     for campaign in campaigns:
         expected = _observable(on_time.get(campaign), NY, final)
         assert _observable(late.get(campaign), NY, final) == expected, campaign.name
-        assert [(e.from_status, e.to_status, e.cause) for e in late.audit(campaign)] == [
-            (e.from_status, e.to_status, e.cause) for e in on_time.audit(campaign)
-        ]
+        # Resetting on time may release holds one day at a time (each an audit entry of
+        # its own); the status changes are the same either way.
+        assert _status_changes(late.audit(campaign)) == _status_changes(on_time.audit(campaign))
     brand_id = on_time.get(campaigns[0]).brand_id
     assert _observable(late.store.brand(brand_id), NY, final) == _observable(
         on_time.store.brand(brand_id), NY, final

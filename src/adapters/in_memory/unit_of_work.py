@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
@@ -25,6 +25,7 @@ from core.entities import (
     Campaign,
     CampaignId,
     Conflict,
+    DaySpend,
     LedgerEntry,
     Money,
     Shard,
@@ -41,6 +42,9 @@ class _State:
     audit: list[AuditEntry] = attrs.Factory(list)
     alerts: dict[AlertKey, Alert] = attrs.Factory(dict)
     next_id: int = 1
+    # The spend history, by (campaign or brand id, brand-local day).
+    campaign_days: dict[tuple[int, date], DaySpend] = attrs.Factory(dict)
+    brand_days: dict[tuple[int, date], DaySpend] = attrs.Factory(dict)
 
     def copy(self) -> _State:
         return _State(
@@ -50,6 +54,8 @@ class _State:
             list(self.audit),
             dict(self.alerts),
             self.next_id,
+            dict(self.campaign_days),
+            dict(self.brand_days),
         )
 
     def new_id(self) -> int:
@@ -89,6 +95,14 @@ class InMemoryStore:
 
     def alerts(self) -> list[Alert]:
         return list(self.state.alerts.values())
+
+    def campaign_days(self) -> list[DaySpend]:
+        """Every stored spend-history row of the campaigns, in (campaign, day) order."""
+        return [row for _, row in sorted(self.state.campaign_days.items())]
+
+    def brand_days(self) -> list[DaySpend]:
+        """Every stored spend-history row of the brands, in (brand, day) order."""
+        return [row for _, row in sorted(self.state.brand_days.items())]
 
 
 class InMemoryBrandRepository:
@@ -301,6 +315,39 @@ class InMemoryAlertOutbox:
                 self._s.alerts[key] = attrs.evolve(alert, delivered_at=at)
 
 
+class InMemorySpendHistory:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def add(self, campaign_days: Sequence[DaySpend], brand_days: Sequence[DaySpend]) -> None:
+        for rows, stored in (
+            (campaign_days, self._s.campaign_days),
+            (brand_days, self._s.brand_days),
+        ):
+            for row in rows:
+                key = (row.subject_id, row.day)
+                before = stored.get(key)
+                spend = row.spend if before is None else before.spend + row.spend
+                # DaySpend is frozen: the copied state never shares a row it could change.
+                stored[key] = attrs.evolve(row, spend=spend)
+
+    def campaign_days(self, campaign_id: CampaignId, start: date, end: date) -> list[DaySpend]:
+        return self._between(self._s.campaign_days, campaign_id, start, end)
+
+    def brand_days(self, brand_id: BrandId, start: date, end: date) -> list[DaySpend]:
+        return self._between(self._s.brand_days, brand_id, start, end)
+
+    @staticmethod
+    def _between(
+        stored: dict[tuple[int, date], DaySpend], subject_id: int, start: date, end: date
+    ) -> list[DaySpend]:
+        return [
+            row
+            for (owner, day), row in sorted(stored.items())
+            if owner == subject_id and start <= day <= end
+        ]
+
+
 class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -316,6 +363,7 @@ class InMemoryUnitOfWork:
         self.ledger = InMemorySpendLedger(self._state)
         self.audit = InMemoryAuditLog(self._state)
         self.alerts = InMemoryAlertOutbox(self._state)
+        self.history = InMemorySpendHistory(self._state)
         return self
 
     def __exit__(

@@ -1,6 +1,6 @@
 """Entities and value objects of the budget domain."""
 
-from core.entities.alerts import Alert, AlertKey, Subject
+from core.entities.alerts import Alert, AlertKey, AlertKind, Subject
 from core.entities.audit import SYSTEM, AuditEntry, CampaignId, Cause
 from core.entities.brand import Brand, BrandId
 from core.entities.budget import (
@@ -15,7 +15,9 @@ from core.entities.budget import (
 )
 from core.entities.campaign import Campaign, Refresh, compute_holds
 from core.entities.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from core.entities.history import DaySpend
 from core.entities.money import Money
+from core.entities.pacing import PaceBand, Pacing, PeriodPlan
 from core.entities.schedule import Window
 from core.entities.spend import EventResult, LedgerEntry, Outcome, SpendEvent
 from core.entities.sweeps import EVERY, Shard, Sweep
@@ -25,6 +27,7 @@ __all__ = [
     "SYSTEM",
     "Alert",
     "AlertKey",
+    "AlertKind",
     "AuditEntry",
     "Band",
     "Brand",
@@ -35,6 +38,7 @@ __all__ = [
     "Cause",
     "Conflict",
     "Counter",
+    "DaySpend",
     "DomainError",
     "EventResult",
     "FieldError",
@@ -44,7 +48,10 @@ __all__ = [
     "Money",
     "NotFound",
     "Outcome",
+    "PaceBand",
+    "Pacing",
     "Period",
+    "PeriodPlan",
     "Refresh",
     "Shard",
     "SpendEvent",

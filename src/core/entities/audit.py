@@ -1,4 +1,4 @@
-"""The audit trail: one entry per change of a campaign's status."""
+"""The audit trail: one entry per change of a campaign's status or of its holds."""
 
 from __future__ import annotations
 

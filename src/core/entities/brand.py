@@ -21,6 +21,7 @@ from core.entities.budget import (
 )
 from core.entities.errors import Collector, InvalidInput, check_text
 from core.entities.money import Money
+from core.entities.pacing import Pacing, PeriodPlan, pace, period_bounds
 from core.entities.time import parse_timezone
 from core.entities.unset import UNSET, Unset
 
@@ -227,6 +228,23 @@ class Brand:
                 self.timezone,
             )
         ]
+
+    def plan(self, period: Period, now: datetime) -> PeriodPlan:
+        """The day or month containing `now`, all of it scheduled (a brand has no windows
+        and no flight of its own)."""
+        start, end = period_bounds(period, now, self.timezone)
+        return PeriodPlan(start, end, (), self.timezone)
+
+    def pacing(
+        self, period: Period, now: datetime, earlier_rate: Money | None = None
+    ) -> Pacing | None:
+        """The brand's spend in the period against its brand-wide budget as of `now`; None
+        when the brand sets no budget for that period."""
+        budget = self.budget(period)
+        if budget is None:
+            return None
+        plan = self.plan(period, now)
+        return pace(plan, period.value, self.spend(period, now), budget, now, earlier_rate)
 
     def next_reset_at(self, now: datetime) -> datetime | None:
         """When a counter of this brand next needs starting afresh; None if both are zero."""

@@ -27,8 +27,9 @@ from core.entities.budget import (
 )
 from core.entities.errors import Collector, Conflict, InvalidInput
 from core.entities.money import Money
+from core.entities.pacing import Pacing, PeriodPlan, pace, period_bounds
 from core.entities.schedule import Window, in_schedule, next_schedule_change
-from core.entities.time import day_start, local_date, parse_date
+from core.entities.time import day_end, day_start, local_date, parse_date
 from core.entities.unset import UNSET, Unset
 
 __all__ = ["Campaign", "CampaignChanges", "CampaignId", "Refresh", "compute_holds"]
@@ -264,6 +265,31 @@ class Campaign:
             self.daily, self.monthly, amount, occurred_at, tz
         )
 
+    # -- pacing ----------------------------------------------------------------------------
+
+    def plan(self, period: Period, now: datetime, tz: str) -> PeriodPlan:
+        """The scheduled time of the day or month containing `now` (in zone `tz`): inside
+        this campaign's windows and flight dates."""
+        start, end = period_bounds(period, now, tz)
+        return PeriodPlan(start, end, self.windows, tz, self.start_date, self.end_date)
+
+    def lifetime_plan(self, tz: str) -> PeriodPlan | None:
+        """The scheduled time of the whole flight; None while it has no end date."""
+        if self.end_date is None:
+            return None
+        start, end = day_start(self.start_date, tz), day_end(self.end_date, tz)
+        return PeriodPlan(start, end, self.windows, tz, self.start_date, self.end_date)
+
+    def pacing(
+        self, period: Period, now: datetime, tz: str, earlier_rate: Money | None = None
+    ) -> Pacing:
+        """This period's spend against its budget as of `now`; `earlier_rate` (spend per
+        scheduled hour the day before) forecasts a day's first hour."""
+        plan = self.plan(period, now, tz)
+        return pace(
+            plan, period.value, self.spend(period, now, tz), self.budget(period), now, earlier_rate
+        )
+
     # -- operator actions ------------------------------------------------------------------
 
     def edit(self, changes: CampaignChanges) -> None:
@@ -303,7 +329,9 @@ class Campaign:
     def refresh(self, brand: Brand, now: datetime, cause: Cause, actor: str) -> Refresh:
         """Roll counters to `now`'s periods, recompute holds and status through
         `compute_holds`, and work out when each sweep must look again. Returns what changed,
-        with the audit entry to write when the status changed."""
+        with the audit entry to write when the status or the holds changed (a hold added or
+        released while the status stays, say a paused campaign reaching its budget, is
+        audited too)."""
         if brand.id != self.brand_id:
             raise ValueError("refresh needs the campaign's own brand")
         tz = brand.timezone
@@ -315,7 +343,7 @@ class Campaign:
         self.schedule_due_at = next_schedule_change(self.windows, now, tz)
         self.flight_due_at = self._next_flight_change(now, tz)
         audit = None
-        if self.status is not before_status:
+        if self.status is not before_status or self.holds != before_holds:
             audit = AuditEntry(self.id, before_status, self.status, self.holds, cause, actor, now)
         return Refresh(self.id, before_holds, self.holds, before_status, self.status, reset, audit)
 

@@ -100,6 +100,11 @@ def local_date(instant: datetime, tz: str) -> date:
     return local(instant, tz).date()
 
 
+def days_between(start: date, end: date) -> list[date]:
+    """Every calendar day from `start` to `end`, both included (none if end < start)."""
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
 def month_of(day: date) -> date:
     """A month is named by its first day."""
     return day.replace(day=1)

@@ -5,6 +5,7 @@ from core.ports.repositories import (
     AuditLog,
     BrandRepository,
     CampaignRepository,
+    SpendHistory,
     SpendLedger,
 )
 from core.ports.services import AlertNotifier, Clock, Runner
@@ -18,6 +19,7 @@ __all__ = [
     "CampaignRepository",
     "Clock",
     "Runner",
+    "SpendHistory",
     "SpendLedger",
     "UnitOfWork",
     "UnitOfWorkFactory",

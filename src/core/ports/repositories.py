@@ -4,7 +4,7 @@ adapter (production) and the in-memory adapter (tests, demos); one contract suit
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from core.entities import (
@@ -15,6 +15,7 @@ from core.entities import (
     BrandId,
     Campaign,
     CampaignId,
+    DaySpend,
     LedgerEntry,
     Money,
     Shard,
@@ -161,4 +162,26 @@ class AlertOutbox(Protocol):
 
     def mark_delivered(self, alert_ids: Collection[int], at: datetime) -> None:
         """Record that these alerts were sent."""
+        ...
+
+
+class SpendHistory(Protocol):
+    """Spend per campaign and per brand and brand-local day (the roll-up the reports read),
+    written in the spend transaction so that a read never sums the ledger."""
+
+    def add(self, campaign_days: Sequence[DaySpend], brand_days: Sequence[DaySpend]) -> None:
+        """Add each row's spend to the stored row of its (campaign or brand, day), creating
+        the row when there is none, and set the stored row's budget to the given one. The
+        rows of each sequence name distinct (subject, day) pairs, ordered by subject, then
+        day (the order concurrent writers lock them in)."""
+        ...
+
+    def campaign_days(self, campaign_id: CampaignId, start: date, end: date) -> list[DaySpend]:
+        """The stored rows of a campaign from `start` to `end` (both included), in day
+        order; days without a row are left out."""
+        ...
+
+    def brand_days(self, brand_id: BrandId, start: date, end: date) -> list[DaySpend]:
+        """The stored rows of a brand from `start` to `end` (both included), in day order;
+        days without a row are left out."""
         ...

@@ -10,6 +10,7 @@ from core.ports.repositories import (
     AuditLog,
     BrandRepository,
     CampaignRepository,
+    SpendHistory,
     SpendLedger,
 )
 
@@ -23,6 +24,7 @@ class UnitOfWork(Protocol):
     ledger: SpendLedger
     audit: AuditLog
     alerts: AlertOutbox
+    history: SpendHistory
 
     def __enter__(self) -> Self: ...
 

@@ -4,7 +4,7 @@ campaigns in the same transaction as the spend that exhausts their budget."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import attrs
 
@@ -16,8 +16,11 @@ from core.entities import (
     Campaign,
     CampaignId,
     Cause,
+    DaySpend,
     InvalidInput,
     LedgerEntry,
+    Money,
+    Period,
     Refresh,
     SpendEvent,
 )
@@ -83,7 +86,9 @@ class RecordSpend:
     ledger and to the counters of the current periods it falls in; then every touched
     campaign, and every campaign of a brand whose brand-wide budget flipped, is recomputed
     before the commit, so no committed spend leaves an exhausted campaign active. Alerts at
-    80 % and 100 % are queued once per subject, period and threshold.
+    80 % and 100 % are queued once per subject, period and threshold. The spend history
+    takes each accepted amount on the brand-local day it occurred (a late event on its own
+    day), for the campaign and for its brand, in the same transaction.
 
     Raises InvalidInput (field `events`) only for an empty or oversized batch."""
 
@@ -130,6 +135,8 @@ class _SpendBatch:
         self.brands_before = {b.id: b.spent(now) for b in self.brands.values()}
         self.flipped: set[BrandId] = set()
         self.recorded = 0
+        # Spend per (campaign, brand-local day of the event), for the spend history.
+        self.days: dict[tuple[CampaignId, date], Money] = {}
 
     def decide(self, events: Sequence[SpendEvent]) -> list[EventResult]:
         """Each event's verdict, in order. The ledger takes each free slot's first event (one
@@ -167,6 +174,9 @@ class _SpendBatch:
         campaign.record(event.amount, event.occurred_at, self.now, brand.timezone)
         if brand.record(event.amount, event.occurred_at, self.now):
             self.flipped.add(brand.id)
+        # The day the counters just looked up (cached), not a fresh time-zone conversion.
+        day = (campaign.id, Period.DAY.containing(event.occurred_at, brand.timezone))
+        self.days[day] = self.days.get(day, Money.zero()) + event.amount
         self.recorded += 1
 
     def save(self) -> tuple[int, int]:
@@ -185,7 +195,23 @@ class _SpendBatch:
             refreshes += self._refresh(others, {brand_id: self.brands[brand_id]})
         alerts = self._alerts(touched)
         new_alerts = self.uow.alerts.add_new(alerts) if alerts else []
+        self.uow.history.add(*self._history())
         return sum(1 for r in refreshes if r.stopped), len(new_alerts)
+
+    def _history(self) -> tuple[list[DaySpend], list[DaySpend]]:
+        """The batch's spend per (campaign, day) and per (brand, day), each in (id, day)
+        order, with the daily budget of the campaign or brand."""
+        campaign_days: list[DaySpend] = []
+        brand_days: dict[tuple[BrandId, date], Money] = {}
+        for (campaign_id, day), spend in sorted(self.days.items()):
+            campaign = self.campaigns[campaign_id]
+            campaign_days.append(DaySpend(campaign_id, day, spend, campaign.daily_budget))
+            key = (campaign.brand_id, day)
+            brand_days[key] = brand_days.get(key, Money.zero()) + spend
+        return campaign_days, [
+            DaySpend(brand_id, day, spend, self.brands[brand_id].daily_budget)
+            for (brand_id, day), spend in sorted(brand_days.items())
+        ]
 
     def _refresh(self, campaigns: list[Campaign], brands: Mapping[BrandId, Brand]) -> list[Refresh]:
         return refresh_and_save(self.uow, campaigns, brands, self.now, Cause.SPEND, self.actor)
