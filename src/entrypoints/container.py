@@ -40,6 +40,7 @@ from core.use_cases.campaigns import (
 )
 from core.use_cases.enforce_budgets import EnforceBudgets
 from core.use_cases.flight import CheckFlight
+from core.use_cases.pacing_alerts import CheckPacing
 from core.use_cases.reconcile import Reconcile
 from core.use_cases.record_spend import RecordSpend
 from core.use_cases.reset_period import ResetPeriod
@@ -83,6 +84,9 @@ class Container(containers.DeclarativeContainer):
         DeliverAlerts, uow=uow.provider, notifier=notifier, clock=clock
     )
     reconcile = providers.Factory(Reconcile, uow=uow.provider, chunk_size=chunk_size)
+    check_pacing = providers.Factory(
+        CheckPacing, uow=uow.provider, clock=clock, chunk_size=chunk_size
+    )
 
     # -- operator actions ------------------------------------------------------------------
     create_brand = providers.Factory(CreateBrand, uow=uow.provider)

@@ -27,6 +27,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from core.entities import SYSTEM, DomainError, InvalidInput
 from core.entities.time import parse_instant
 from core.use_cases.alerts import DeliverAlertsCommand
+from core.use_cases.pacing_alerts import CheckPacingCommand
 from core.use_cases.record_spend import Outcome, RecordSpendCommand, RecordSpendResult
 from core.use_cases.sweeps import SweepCommand, SweepResult
 from entrypoints import task_metrics  # noqa: F401  (counts every task the workers take)
@@ -128,6 +129,17 @@ def check_flight(*, now: str | None = None) -> dict[str, Any]:
     at = _instant(now)
     sweep = get_container().check_flight()
     return _sweep_summary(timed_sweep("check_flight", sweep, SweepCommand(at)), at)
+
+
+@_task("budget.check_pacing")
+def check_pacing(*, now: str | None = None) -> dict[str, Any]:
+    """Queue an alert for each campaign or brand over or under its pace (CheckPacing); the
+    alerts go out with the next delivery."""
+    at = _instant(now)
+    result = get_container().check_pacing()(CheckPacingCommand(at))
+    if result.alerts:
+        transaction.on_commit(_queue_alert_delivery)
+    return {"now": at.isoformat(), "checked": result.checked, "alerts": result.alerts}
 
 
 @_task("budget.deliver_alerts")

@@ -235,6 +235,7 @@ def test_figures_add_up_across_two_web_workers_and_a_celery_worker(
         delivered = run_task("budget.deliver_alerts", broker, service)
         assert delivered == {"delivered": 1, "failed": 0}
         assert [alert["threshold_percent"] for alert in webhook.received] == [80]
+        assert [(a["kind"], a["expected"]) for a in webhook.received] == [("budget", None)]
 
         scraped = scrape()
         assert value(scraped, "budget_sweep_seconds_count", sweep="enforce_budgets") == 1

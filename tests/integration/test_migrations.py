@@ -8,28 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from .migrating import migrate, migrated_to
 
 BEFORE = ("budget", "0005_campaign_windows_text")
 WIDENED = ("budget", "0006_counters_hold_sums")
 
 
-def _migrate(target: tuple[str, str]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate([target])
-    executor.loader.build_graph()
-    return executor.loader.project_state([target]).apps
-
-
 @pytest.fixture
 def at_0005(transactional_db: None) -> Iterator[Any]:
-    apps = _migrate(BEFORE)
-    try:
+    with migrated_to(BEFORE) as apps:
         yield apps
-    finally:
-        (latest,) = MigrationExecutor(connection).loader.graph.leaf_nodes("budget")
-        _migrate(latest)
 
 
 def test_widening_the_counters_keeps_every_value_and_recomputes_the_reached_flags(
@@ -48,7 +37,7 @@ def test_widening_the_counters_keeps_every_value_and_recomputes_the_reached_flag
         name="under", daily_budget=Decimal(100), daily_spend=Decimal("99.999999"), **common
     )
 
-    apps = _migrate(WIDENED)
+    apps = migrate(WIDENED)
 
     campaigns = apps.get_model("budget", "Campaign").objects
     flags = dict(campaigns.values_list("name", "daily_reached"))

@@ -22,6 +22,7 @@ from core.entities import (
     Cause,
     Conflict,
     Counter,
+    DaySpend,
     Hold,
     LedgerEntry,
     Money,
@@ -842,3 +843,132 @@ def test_save_many_writes_every_brand(uow: UowFactory) -> None:
         assert {b.daily.spend for b in u.brands.get_many({acme.id, globex.id}).values()} == {
             money("7")
         }
+
+
+# -- the spend history -----------------------------------------------------------------------
+
+
+def day_spend(subject_id: int, day: date, spend: str, budget: str | None = "100") -> DaySpend:
+    return DaySpend(subject_id, day, money(spend), None if budget is None else money(budget))
+
+
+def test_spend_history_creates_a_row_then_adds_to_it_and_sets_its_budget(
+    uow: UowFactory,
+) -> None:
+    brand = add_brand(uow)
+    campaign = add_campaign(uow, brand.id)
+    with uow() as u:
+        u.history.add(
+            [day_spend(campaign.id, TODAY, "10.5")], [day_spend(brand.id, TODAY, "10.5", None)]
+        )
+        u.commit()
+    with uow() as u:
+        u.history.add(
+            [day_spend(campaign.id, TODAY, "0.000001", "250")],
+            [day_spend(brand.id, TODAY, "0.000001", "900")],
+        )
+        u.commit()
+    with uow() as u:
+        assert u.history.campaign_days(campaign.id, TODAY, TODAY) == [
+            day_spend(campaign.id, TODAY, "10.500001", "250")
+        ]
+        assert u.history.brand_days(brand.id, TODAY, TODAY) == [
+            day_spend(brand.id, TODAY, "10.500001", "900")
+        ]
+
+
+def test_spend_history_adds_many_rows_of_many_subjects_at_once(uow: UowFactory) -> None:
+    acme, globex = add_brand(uow, "Acme"), add_brand(uow, "Globex")
+    spring = add_campaign(uow, acme.id, "Spring")
+    autumn = add_campaign(uow, globex.id, "Autumn")
+    yesterday = TODAY - timedelta(days=1)
+    with uow() as u:
+        u.history.add([day_spend(spring.id, yesterday, "1")], [])
+        u.commit()
+    with uow() as u:
+        u.history.add(
+            [
+                day_spend(spring.id, yesterday, "2"),
+                day_spend(spring.id, TODAY, "3"),
+                day_spend(autumn.id, TODAY, "4"),
+            ],
+            [day_spend(acme.id, yesterday, "2", None), day_spend(globex.id, TODAY, "4", "50")],
+        )
+        u.history.add([], [])
+        u.commit()
+    with uow() as u:
+        assert u.history.campaign_days(spring.id, yesterday, TODAY) == [
+            day_spend(spring.id, yesterday, "3"),
+            day_spend(spring.id, TODAY, "3"),
+        ]
+        assert u.history.campaign_days(autumn.id, yesterday, TODAY) == [
+            day_spend(autumn.id, TODAY, "4")
+        ]
+        assert u.history.brand_days(acme.id, yesterday, TODAY) == [
+            day_spend(acme.id, yesterday, "2", None)
+        ]
+        assert u.history.brand_days(globex.id, yesterday, TODAY) == [
+            day_spend(globex.id, TODAY, "4", "50")
+        ]
+
+
+def test_spend_history_reads_an_inclusive_day_range_in_day_order(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    campaign = add_campaign(uow, brand.id)
+    days = [TODAY - timedelta(days=n) for n in (9, 6, 5, 3, 0)]
+    with uow() as u:
+        # Given out of order on purpose: the read puts them in day order.
+        u.history.add(
+            [day_spend(campaign.id, d, str(n + 1)) for n, d in enumerate(reversed(days))],
+            [day_spend(brand.id, d, str(n + 1)) for n, d in enumerate(reversed(days))],
+        )
+        u.commit()
+    with uow() as u:
+        campaign_days = u.history.campaign_days(campaign.id, days[1], days[3])
+        brand_days = u.history.brand_days(brand.id, days[1], days[3])
+        assert u.history.campaign_days(campaign.id, days[0] + timedelta(days=1), days[1]) == [
+            day_spend(campaign.id, days[1], "4")
+        ]
+        assert u.history.campaign_days(campaign.id, TODAY + timedelta(days=1), TODAY.max) == []
+        assert u.history.brand_days(BrandId(brand.id + 1000), days[0], TODAY) == []
+    assert [r.day for r in campaign_days] == days[1:4]
+    assert [r.spend for r in campaign_days] == [money("4"), money("3"), money("2")]
+    assert [(r.subject_id, r.day) for r in brand_days] == [(brand.id, d) for d in days[1:4]]
+
+
+def test_spend_history_is_not_kept_without_commit(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    campaign = add_campaign(uow, brand.id)
+    with uow() as u:
+        u.history.add([day_spend(campaign.id, TODAY, "5")], [day_spend(brand.id, TODAY, "5")])
+        u.commit()
+    with uow() as u:
+        u.history.add([day_spend(campaign.id, TODAY, "7")], [day_spend(brand.id, TODAY, "7")])
+    with pytest.raises(RuntimeError, match="boom"), uow() as u:
+        u.history.add([day_spend(campaign.id, TODAY, "9")], [day_spend(brand.id, TODAY, "9")])
+        u.commit()
+        raise RuntimeError("boom")
+    with uow() as u:
+        assert u.history.campaign_days(campaign.id, TODAY, TODAY) == [
+            day_spend(campaign.id, TODAY, "5")
+        ]
+        assert u.history.brand_days(brand.id, TODAY, TODAY) == [day_spend(brand.id, TODAY, "5")]
+
+
+# Added up in the database: SQLite adds floating point, whose error a hundred additions of
+# this amount carry into the sixth place unless each sum is rounded to it.
+def test_spend_history_sums_stay_exact_over_many_additions(uow: UowFactory) -> None:
+    brand = add_brand(uow)
+    campaign = add_campaign(uow, brand.id)
+    for _ in range(100):
+        with uow() as u:
+            u.history.add(
+                [day_spend(campaign.id, TODAY, "0.1")],
+                [day_spend(brand.id, TODAY, "7777777.777777")],
+            )
+            u.commit()
+    with uow() as u:
+        (campaign_day,) = u.history.campaign_days(campaign.id, TODAY, TODAY)
+        (brand_day,) = u.history.brand_days(brand.id, TODAY, TODAY)
+    assert campaign_day.spend == money("10")
+    assert brand_day.spend == money("777777777.7777")

@@ -8,6 +8,7 @@ SQLite a prepared statement is executed once per row, or values are listed per c
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -145,6 +146,96 @@ def insert_rows(
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[sqlite_value(row[n]) for n in names] for row in rows])
     return []
+
+
+def _sqlite_parameter_limit(connection: BaseDatabaseWrapper) -> int:
+    """How many parameters one SQLite statement may bind: as the library was built (32,766
+    by default since SQLite 3.32), rather than the 999 of old builds Django assumes."""
+    connection.ensure_connection()
+    getlimit = getattr(connection.connection, "getlimit", None)
+    if getlimit is None:  # Python before 3.11
+        return int(connection.features.max_query_params or 999)
+    return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+
+
+def _on_conflict(
+    connection: BaseDatabaseWrapper,
+    model: type[Model],
+    names: Sequence[str],
+    unique: Sequence[str],
+    add: Sequence[str],
+) -> str:
+    """The ON CONFLICT clause of `upsert_rows`: on the `unique` columns, adding the `add`
+    columns to the stored row's and overwriting the others."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key = [f.column for f in _fields(model, unique)]
+    added = {f.column for f in _fields(model, add)}
+    assignments = []
+    for field in _fields(model, names):
+        if field.column in key:
+            continue
+        column = quote(field.column)
+        value = f"excluded.{column}"
+        if field.column in added:
+            value = f"{table}.{column} + {value}"
+            if connection.vendor != "postgresql" and isinstance(field, DecimalField):
+                # SQLite adds decimals as floating point: rounding each sum to the
+                # column's places keeps it exact (as exact as SQLite keeps any decimal).
+                value = f"ROUND({value}, {field.decimal_places})"
+        assignments.append(f"{column} = {value}")
+    on = ", ".join(quote(column) for column in key)
+    return f"ON CONFLICT ({on}) DO UPDATE SET {', '.join(assignments)}"
+
+
+def upsert_rows(
+    using: str,
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    unique: Sequence[str],
+    add: Sequence[str] = (),
+) -> None:
+    """Insert rows (all with the same columns, distinct in their `unique` ones) in one
+    multi-row statement per chunk; a row whose `unique` columns (field names of a unique
+    constraint) match a stored row updates that row instead: each `add` column is added to
+    the stored value, every other column is overwritten. INSERT ... ON CONFLICT ... DO
+    UPDATE on both databases: from unnest(one array per column) on PostgreSQL, from a
+    VALUES list elsewhere.
+
+    Rows are written in the order given: writers that give them in one order (such as the
+    unique columns' order) take the rows' locks in that order and never wait in a circle."""
+    if not rows:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    names = list(rows[0])
+    fields = _fields(model, names)
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    conflict = _on_conflict(connection, model, names, unique, add)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start : start + CHUNK]
+                arrays = [
+                    _pg_array(connection, f, [r[n] for r in chunk])
+                    for n, f in zip(names, fields, strict=True)
+                ]
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) "
+                    f"SELECT * FROM unnest({', '.join(a for a, _ in arrays)}) {conflict}",
+                    [value for _, value in arrays],
+                )
+            return
+        per_statement = max(1, _sqlite_parameter_limit(connection) // len(names))
+        row_marks = f"({', '.join(['%s'] * len(names))})"
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                f"VALUES {', '.join([row_marks] * len(chunk))} {conflict}",
+                [sqlite_value(r[n]) for r in chunk for n in names],
+            )
 
 
 class AnyOf(Lookup):  # type: ignore[type-arg]

@@ -19,6 +19,7 @@ from core.entities import (
     Campaign,
     CampaignId,
     Counter,
+    DaySpend,
     Hold,
     LedgerEntry,
     Money,
@@ -28,6 +29,7 @@ from core.entities import (
     Subject,
     Window,
 )
+from core.entities.alerts import AlertKind
 
 # -- values ----------------------------------------------------------------------------------
 
@@ -290,6 +292,7 @@ def alert_key_fields(key: AlertKey) -> dict[str, Any]:
     return {
         "subject": key.subject.value,
         "subject_id": key.subject_id,
+        "kind": key.kind.value,
         "period_kind": key.period_kind.value,
         "period": key.period,
         "threshold": key.threshold,
@@ -304,6 +307,7 @@ def alert_to_domain(row: models.Alert) -> Alert:
             Period(row.period_kind),
             row.period,
             row.threshold,
+            AlertKind(row.kind),
         ),
         subject_name=row.subject_name,
         spend=money(row.spend),
@@ -312,6 +316,7 @@ def alert_to_domain(row: models.Alert) -> Alert:
         raised_at=row.raised_at,
         id=row.pk,
         delivered_at=row.delivered_at,
+        expected=optional_money(row.expected),
     )
 
 
@@ -321,7 +326,29 @@ def alert_row(alert: Alert) -> models.Alert:
         subject_name=alert.subject_name,
         spend=alert.spend.amount,
         budget=alert.budget.amount,
+        expected=None if alert.expected is None else alert.expected.amount,
         currency=alert.currency,
         raised_at=alert.raised_at,
         delivered_at=alert.delivered_at,
     )
+
+
+# -- spend history ---------------------------------------------------------------------------
+
+DAY_COLUMNS = ("day", "spend", "budget")
+
+
+def day_from_values(subject_id: int, values: dict[str, Any]) -> DaySpend:
+    return DaySpend(
+        subject_id, values["day"], money(values["spend"]), optional_money(values["budget"])
+    )
+
+
+def day_fields(owner: str, row: DaySpend) -> dict[str, Any]:
+    """Column values of a history row; `owner` is its foreign key ("campaign", "brand")."""
+    return {
+        f"{owner}_id": row.subject_id,
+        "day": row.day,
+        "spend": row.spend.amount,
+        "budget": None if row.budget is None else row.budget.amount,
+    }

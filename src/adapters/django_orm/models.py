@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.entities import Cause, Hold, Period, State, Status, Subject
+from core.entities.alerts import AlertKind
 
 # Budgets and amounts are at most 999,999,999,999 (core MAX_AMOUNT): 18 digits with six
 # places. A counter adds up amounts, so it has six more digits: a period's spend may pass a
@@ -34,6 +35,7 @@ STATUS_CHOICES = _choices(Status)
 CAUSE_CHOICES = _choices(Cause)
 PERIOD_CHOICES = _choices(Period)
 SUBJECT_CHOICES = _choices(Subject)
+ALERT_KIND_CHOICES = _choices(AlertKind)
 HOLD_CHOICES = _choices(Hold)
 
 
@@ -277,7 +279,7 @@ class SpendEntry(models.Model):
 
 
 class StatusChange(models.Model):
-    """The audit log: one row per change of a campaign's status."""
+    """The audit log: one row per change of a campaign's status or of its holds."""
 
     # Looked up through the (campaign, id) index.
     campaign = models.ForeignKey(
@@ -303,16 +305,29 @@ class StatusChange(models.Model):
 
 
 class Alert(models.Model):
-    """The alert outbox: one row per (subject, budget, period, threshold), sent later."""
+    """The alert outbox: one row per (subject, kind, budget, period, threshold), sent later.
+    A budget alert has its threshold (80, 100); a pacing alert (kind pace_over or
+    pace_under) has threshold 0 and the expected spend at the time it was raised."""
 
     subject = models.CharField(max_length=16, choices=SUBJECT_CHOICES)
     subject_id = models.BigIntegerField()
+    # A default in the database too: a process still running the previous release while
+    # the migration runs inserts alerts without this column.
+    kind = models.CharField(
+        max_length=16,
+        choices=ALERT_KIND_CHOICES,
+        default=AlertKind.BUDGET.value,
+        db_default=AlertKind.BUDGET.value,
+    )
     period_kind = models.CharField(max_length=16, choices=PERIOD_CHOICES)
     period = models.DateField()
     threshold = models.PositiveSmallIntegerField()
     subject_name = models.CharField(max_length=200)
     spend = models.DecimalField(max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES)
     budget = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    expected = models.DecimalField(
+        max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
+    )
     currency = models.CharField(max_length=3)
     raised_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -321,7 +336,7 @@ class Alert(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["subject", "subject_id", "period_kind", "period", "threshold"],
+                fields=["subject", "subject_id", "kind", "period_kind", "period", "threshold"],
                 name="budget_alert_once",
             ),
         ]
@@ -338,3 +353,65 @@ class Alert(models.Model):
             f"{self.subject} {self.subject_name}: {self.threshold}% of {self.period_kind} "
             f"budget ({self.period})"
         )
+
+
+class CampaignDay(models.Model):
+    """The spend history of a campaign: its spend on one brand-local day (added to in the
+    spend transaction), and its daily budget as last written that day."""
+
+    # The unique index is (day, campaign): a spend batch adds to today's rows, which sit
+    # together at the index's end, where a (campaign, day) index would have each batch
+    # touch (and, after a checkpoint, log whole) a thousand pages spread over all of it. A
+    # campaign's series is read by listing its days (`day IN (...) AND campaign = X`: one
+    # probe of the index per day).
+    #
+    # No foreign-key constraint in the database: a row is written only with the ledger
+    # entries of its campaign, whose own constraint already proves the campaign exists, and
+    # checking a thousand rows again at each spend batch's commit costs about as much as
+    # writing them. The rows are derived from the ledger (rebuild_spend_history), so the ORM
+    # deletes them with their campaign.
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="days",
+        db_index=False,
+        db_constraint=False,
+    )
+    day = models.DateField()
+    spend = models.DecimalField(max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES)
+    budget = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+
+    class Meta:
+        ordering = ["campaign", "day"]
+        verbose_name = "campaign day"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "campaign"], name="budget_campaign_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.spend}"
+
+
+class BrandDay(models.Model):
+    """The spend history of a brand: the sum of its campaigns' spend on one brand-local
+    day, and the brand's daily budget as last written that day (NULL: none)."""
+
+    # Looked up through the unique (brand, day) index; no constraint, as for campaign days.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="days", db_index=False, db_constraint=False
+    )
+    day = models.DateField()
+    spend = models.DecimalField(max_digits=COUNTER_DIGITS, decimal_places=MONEY_PLACES)
+    budget = models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["brand", "day"]
+        verbose_name = "brand day"
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "day"], name="budget_brand_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.spend}"

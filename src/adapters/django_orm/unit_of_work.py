@@ -12,6 +12,7 @@ from adapters.django_orm.repositories import (
     DjangoAuditLog,
     DjangoBrandRepository,
     DjangoCampaignRepository,
+    DjangoSpendHistory,
     DjangoSpendLedger,
 )
 from core.ports import (
@@ -19,6 +20,7 @@ from core.ports import (
     AuditLog,
     BrandRepository,
     CampaignRepository,
+    SpendHistory,
     SpendLedger,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -48,6 +50,7 @@ class DjangoUnitOfWork:
         self.ledger: SpendLedger = DjangoSpendLedger(using)
         self.audit: AuditLog = DjangoAuditLog(using)
         self.alerts: AlertOutbox = DjangoAlertOutbox(using)
+        self.history: SpendHistory = DjangoSpendHistory(using)
 
     def __enter__(self) -> Self:
         if self._atomic is not None:

@@ -26,6 +26,7 @@ class Entry(NamedTuple):
 
 EVERY_MINUTE = "*"
 EVERY_FIVE_MINUTES = "*/5"
+EVERY_FIFTEEN_MINUTES = "*/15"
 
 DEFAULT_SCHEDULES = (
     Entry(
@@ -55,6 +56,13 @@ DEFAULT_SCHEDULES = (
         EVERY_FIVE_MINUTES,
         600,
         "Safety net: brings budget holds in line with counters and budgets.",
+    ),
+    Entry(
+        "Check pacing",
+        "budget.check_pacing",
+        EVERY_FIFTEEN_MINUTES,
+        1800,
+        "Queues an alert for each campaign or brand over or under its pace (CheckPacing).",
     ),
     Entry(
         "Deliver budget alerts",
