@@ -42,13 +42,32 @@ def _in_order(body: dict[str, Any], *, patch: bool) -> dict[str, Any]:
     return body
 
 
+# A spend series covers at most this many days (entrypoints.reports.MAX_SERIES_DAYS).
+_SERIES_DAYS = 366
+
+
+def _range_in_order(query: dict[str, Any]) -> dict[str, Any]:
+    """A series' `from` and `to` in order and at most a year apart; a `from` sent alone gets
+    a `to` (its default, the server's today, may come before it or too long after)."""
+    start, end = _day(query.get("from")), _day(query.get("to"))
+    if start is not None and "to" not in query:
+        return {**query, "to": query["from"]}
+    if start is None or end is None:
+        return query
+    first, last = min(start, end), max(start, end)
+    last = min(last, date.fromordinal(first.toordinal() + _SERIES_DAYS - 1))
+    return {**query, "from": first.isoformat(), "to": last.isoformat()}
+
+
 @schemathesis.hook
 def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
     # A case hook: it applies to every phase (body hooks miss the coverage phase's cases).
     operation = case.operation
+    method, path = operation.method.upper(), operation.path
+    if method == "GET" and path.endswith("/spend") and isinstance(case.query, dict):
+        case.query = _range_in_order(case.query)
     if not isinstance(case.body, dict):
         return case
-    method, path = operation.method.upper(), operation.path
     if method == "POST" and path.endswith("/campaigns"):
         case.body = _in_order(case.body, patch=False)
     elif method == "PATCH" and path.endswith("/campaigns/{campaign_id}"):

@@ -154,7 +154,7 @@ def test_the_served_api_passes_every_schemathesis_check_on_every_phase(
     assert run.returncode == 0, output
     result = json.loads(report.read_text())
     assert (result["complete"], result["failures"], result["errors"]) == (True, [], []), output
-    assert result["operations"]["tested"] == result["operations"]["total"] == 12
+    assert result["operations"]["tested"] == result["operations"]["total"] == 16
     assert {name: p["status"] for name, p in result["phases"].items()} == {
         "examples": "success",
         "coverage": "success",

@@ -122,3 +122,52 @@ def test_sweeps_and_spend_batches_query_the_same_for_100_and_2000_campaigns(
     assert small == large
     # Nothing due costs a handful of index probes.
     assert all(small[f"{name} idle"] <= 8 for name in SWEEPS), small
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+
+def _report_queries(n: int) -> dict[str, int]:
+    """Queries of an n-day series (campaign and brand) and of the pacing report of a brand
+    of n campaigns with windows, each with roll-up rows for every day and campaign."""
+    from entrypoints import reports
+
+    from .conftest import TODAY
+
+    _empty()
+    brand_id = bulk_campaigns(
+        "Acme",
+        "Europe/Berlin",
+        n,
+        spent="50",
+        windows_text="4 09:00:00 17:00:00;5 09:00:00 17:00:00",
+    )
+    campaign_ids = list(models.Campaign.objects.order_by("pk").values_list("pk", flat=True))
+    days = [TODAY - timedelta(days=i) for i in range(n)]
+    models.CampaignDay.objects.bulk_create(
+        models.CampaignDay(campaign_id=c, day=d, spend=Decimal("1.5"), budget=Decimal(100))
+        for c in campaign_ids
+        for d in days
+    )
+    models.BrandDay.objects.bulk_create(
+        models.BrandDay(brand_id=brand_id, day=d, spend=Decimal(n) * Decimal("1.5"), budget=None)
+        for d in days
+    )
+    counts: dict[str, int] = {}
+    for name, read in (
+        ("campaign series", lambda: reports.campaign_series(campaign_ids[0], days[-1], TODAY)),
+        ("brand series", lambda: reports.brand_series(brand_id, days[-1], TODAY)),
+        ("pacing report", lambda: reports.pacing_report(brand_id, NOW)),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            rows = read()
+        assert len(rows) == (2 * n if name == "pacing report" else n), name
+        counts[name] = len(captured)
+    return counts
+
+
+@pytest.mark.django_db
+def test_series_and_the_pacing_report_query_the_same_for_1_and_20_days_or_campaigns() -> None:
+    small, large = _report_queries(1), _report_queries(20)
+    assert small == large
+    assert small == {"campaign series": 2, "brand series": 2, "pacing report": 3}, small

@@ -26,6 +26,7 @@ from core.entities import (
 )
 from entrypoints.api.schemas import (
     BrandOut,
+    BrandPage,
     CampaignOut,
     CampaignPage,
     CampaignSpendLine,
@@ -98,6 +99,13 @@ def get_brand(brand_id: int, now: datetime) -> BrandOut:
     if row is None:
         raise NotFound.on("brand_id", f"brand {brand_id} does not exist")
     return brand_out(brand_to_domain(row), now)
+
+
+def list_brands(now: datetime, limit: int = 100, offset: int = 0) -> BrandPage:
+    """Brands by name."""
+    rows = models.Brand.objects.order_by("name")
+    items = [brand_out(brand_to_domain(row), now) for row in rows[offset : offset + limit]]
+    return BrandPage(items=items, count=rows.count(), limit=limit, offset=offset)
 
 
 def get_campaign(campaign_id: int, now: datetime) -> CampaignOut:

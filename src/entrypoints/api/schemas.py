@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -479,3 +479,88 @@ class SpendReport(BaseModel):
     this_month: BudgetUse
     statuses: dict[str, int] = Field(description="How many of its campaigns have each status.")
     campaigns: list[CampaignSpendLine]
+
+
+# -- brand list ------------------------------------------------------------------------------
+
+
+class BrandPage(BaseModel):
+    items: list[BrandOut]
+    count: int = Field(description="How many brands there are, over all pages.")
+    limit: int
+    offset: int
+
+
+# -- daily spend series ----------------------------------------------------------------------
+
+
+class DaySpendOut(BaseModel):
+    day: date = Field(description="A brand-local calendar day.")
+    spend: str = Field(description="Spend that day (0 on a day without spend).")
+    budget: str | None = Field(
+        description="The daily budget in force that day; null where the brand had none."
+    )
+
+
+class _Series(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    currency: str
+    timezone: str = Field(description="The brand's time zone, whose days these are.")
+    from_: date = Field(alias="from", description="The first day (inclusive).")
+    to: date = Field(description="The last day (inclusive).")
+    days: list[DaySpendOut] = Field(description="Every day from `from` to `to`, in order.")
+
+
+class CampaignSeries(_Series):
+    campaign_id: int
+
+
+class BrandSeries(_Series):
+    brand_id: int
+
+
+# -- pacing ----------------------------------------------------------------------------------
+
+
+class PacingRowOut(BaseModel):
+    subject: Literal["brand", "campaign"]
+    id: int
+    name: str
+    brand_id: int
+    currency: str
+    status: Literal["", "draft", "active", "paused", "completed"] = Field(
+        description="The campaign's status; empty for the brand."
+    )
+    period: Literal["daily", "monthly"]
+    spend: str = Field(description="Spend so far in the brand-local period.")
+    budget: str
+    expected: str = Field(
+        description="The budget times the share of the period's scheduled time elapsed."
+    )
+    pace: str | None = Field(
+        description="Spend ÷ expected; null before any scheduled time has elapsed."
+    )
+    forecast: str = Field(
+        description="Spend plus the spend per scheduled hour times the scheduled time "
+        "left (a day's first hour uses the rate of the day before)."
+    )
+    run_out: str | None = Field(
+        description="The instant (ISO 8601, UTC) the forecast reaches the budget, inside the "
+        "scheduled time; null when it does not.",
+        examples=["2026-06-12T17:30:00Z"],
+    )
+    band: Literal["", "under", "on", "over"] = Field(
+        description="Pace below 1 - t, above 1 + t, or within, where t falls from 0.25 at "
+        "the period's start to 0.01 at its end; empty when there is no pace."
+    )
+
+
+class PacingReportOut(BaseModel):
+    brand_id: int
+    currency: str
+    at: datetime = Field(description="The instant the figures are computed for.")
+    rows: list[PacingRowOut] = Field(
+        description="The brand's own rows (for each period it has a budget for), then each "
+        "campaign's daily and monthly row, campaigns in id order."
+    )

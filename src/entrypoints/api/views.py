@@ -4,13 +4,14 @@ queries.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query
 from ninja import Status as WithStatus
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.entities import Status
 from core.entities.money import MONEY_PATTERN, PLACES
@@ -23,19 +24,27 @@ from core.use_cases.campaigns import (
     UpdateCampaignCommand,
 )
 from core.use_cases.record_spend import EventResult, RecordSpendCommand
+from entrypoints import reports
 from entrypoints.api import queries
 from entrypoints.api.errors import ExactJsonParser, install_handlers
 from entrypoints.api.schemas import (
     BrandIn,
     BrandOut,
+    BrandPage,
+    BrandSeries,
     CampaignIn,
     CampaignOut,
     CampaignPage,
     CampaignPatch,
+    CampaignSeries,
+    Day,
+    DaySpendOut,
     ErrorOut,
     FieldErrorOut,
     Limit,
     Offset,
+    PacingReportOut,
+    PacingRowOut,
     ParamId,
     ScheduleIn,
     SpendBatchIn,
@@ -78,6 +87,12 @@ U+2069).
 the campaign's state forbids), 411 a chunked body the server cannot read, 413 a body over
 the size limit, 415 a body that is not JSON, 422 invalid fields, 503 the database is
 unreachable (retry after the `Retry-After` seconds). A refused request writes nothing.
+
+**CSV.** The reports and the daily spend series are also served as CSV (`text/csv;
+charset=utf-8`, RFC 4180, a header row, as a download): ask with `?format=csv` or with
+`Accept: text/csv` (`format=json` wins over the header). Amounts are plain decimal text,
+days `YYYY-MM-DD`, instants ISO 8601 in UTC, a missing value an empty cell; a text cell that
+a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) starts with `'`.
 """
 
 api = NinjaAPI(
@@ -120,6 +135,18 @@ def create_brand(request: HttpRequest, payload: BrandIn) -> WithStatus[BrandOut]
         CreateBrandCommand(**payload.model_dump(), actor=_actor(request))
     )
     return WithStatus(201, queries.get_brand(brand.id, _now()))
+
+
+class Page(BaseModel):
+    limit: Limit = 100
+    offset: Offset = 0
+
+
+@api.get("/brands", response={200: BrandPage, _READ: ErrorOut}, tags=["brands"])
+def list_brands(request: HttpRequest, page: Query[Page]) -> BrandPage:
+    """Brands by name, each with its spend today and this month; `limit` (at most 1000)
+    and `offset` page through them, `count` is the total."""
+    return queries.list_brands(_now(), page.limit, page.offset)
 
 
 @api.get("/brands/{brand_id}", response={200: BrandOut, _READ: ErrorOut}, tags=["brands"])
@@ -264,13 +291,194 @@ def _result(result: EventResult) -> SpendResultOut:
 # -- reports ---------------------------------------------------------------------------------
 
 
+ExportFormat = Literal["json", "csv"]
+_FORMAT = Field(
+    None,
+    description="`csv` for a CSV download; `json` (the default) for JSON. Without it, an "
+    "`Accept: text/csv` header asks for CSV.",
+)
+
+
+def _csv_response(status: int) -> dict[str, Any]:
+    """The document's word that this operation also answers CSV."""
+    csv = {"schema": {"type": "string", "description": "RFC 4180 text with a header row."}}
+    return {"responses": {status: {"content": {"text/csv": csv}}}}
+
+
+def _wants_csv(request: HttpRequest, format: ExportFormat | None, answer: HttpResponse) -> bool:
+    """Whether to answer CSV: `?format=` decides, else the Accept header; `answer` (the
+    JSON answer's headers) is told that it varies with Accept, for caches."""
+    answer["Vary"] = "Accept"
+    if format is not None:
+        return format == "csv"
+    return request.get_preferred_type(["application/json", "text/csv"]) == "text/csv"
+
+
+def _csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> HttpResponse:
+    response = HttpResponse(reports.to_csv(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Vary"] = "Accept"
+    return response
+
+
 class ReportFilters(BaseModel):
     brand_id: ParamId
+    format: ExportFormat | None = _FORMAT
 
 
-@api.get("/reports/spend", response={200: SpendReport, _READ: ErrorOut}, tags=["reports"])
-def spend_report(request: HttpRequest, filters: Query[ReportFilters]) -> SpendReport:
+@api.get(
+    "/reports/spend",
+    response={200: SpendReport, _READ: ErrorOut},
+    tags=["reports"],
+    openapi_extra=_csv_response(200),
+)
+def spend_report(
+    request: HttpRequest, filters: Query[ReportFilters], response: HttpResponse
+) -> SpendReport | HttpResponse:
     """A brand's spend today and this month (its own local day and month) against its
     budgets, with the same for each of its campaigns, their status and holds, and how many
-    campaigns are in each status."""
-    return queries.spend_report(filters.brand_id, _now())
+    campaigns are in each status. As CSV: one row for the brand, then one per campaign."""
+    report = queries.spend_report(filters.brand_id, _now())
+    if _wants_csv(request, filters.format, response):
+        return _csv(
+            f"spend-brand-{report.brand.id}-{report.day}.csv",
+            reports.SPEND_COLUMNS,
+            reports.spend_rows(report),
+        )
+    return report
+
+
+@api.get(
+    "/reports/pacing",
+    response={200: PacingReportOut, _READ: ErrorOut},
+    tags=["reports"],
+    openapi_extra=_csv_response(200),
+)
+def pacing_report(
+    request: HttpRequest, filters: Query[ReportFilters], response: HttpResponse
+) -> PacingReportOut | HttpResponse:
+    """Pacing now, in the brand's own day and month: spend against the spend expected by
+    now (the budget times the share of scheduled time elapsed, where a campaign's scheduled
+    time is inside its dayparting windows and flight dates), pace and band, the forecast of
+    the period's spend and when it runs out the budget. The brand's rows first (for each budget
+    it has), then each campaign's daily and monthly row. 404 unknown brand."""
+    report = reports.brand_pacing(filters.brand_id, _now())
+    if _wants_csv(request, filters.format, response):
+        stamp = f"{report.at:%Y%m%dT%H%M%SZ}"
+        return _csv(
+            f"pacing-brand-{report.brand_id}-{stamp}.csv",
+            reports.PACING_COLUMNS,
+            reports.pacing_rows(report.rows),
+        )
+    return PacingReportOut(
+        brand_id=report.brand_id,
+        currency=report.currency,
+        at=report.at,
+        rows=[_pacing_row(row) for row in report.rows],
+    )
+
+
+def _pacing_row(row: reports.PacingRow) -> PacingRowOut:
+    plain = reports.plain
+    return PacingRowOut.model_validate(
+        {
+            "subject": row.subject,
+            "id": row.id,
+            "name": row.name,
+            "brand_id": row.brand_id,
+            "currency": row.currency,
+            "status": row.status,
+            "period": row.period,
+            "spend": plain(row.spend),
+            "budget": plain(row.budget),
+            "expected": plain(row.expected),
+            "pace": None if row.pace is None else plain(row.pace),
+            "forecast": plain(row.forecast),
+            "run_out": None if row.run_out is None else reports.instant(row.run_out),
+            "band": row.band,
+        }
+    )
+
+
+# -- daily spend series ----------------------------------------------------------------------
+
+
+class RangeFilters(BaseModel):
+    from_: Day | None = Field(
+        None,
+        alias="from",
+        description="The first brand-local day (inclusive); by default 29 days before `to`.",
+    )
+    to: Day | None = Field(
+        None,
+        description="The last brand-local day (inclusive), not before `from` and at most "
+        f"{reports.MAX_SERIES_DAYS} days after it; by default the brand's today.",
+    )
+    format: ExportFormat | None = _FORMAT
+
+
+_SERIES_DOC = """Spend on every brand-local day from `from` to `to` (both included; by default
+the 30 days up to today), with the daily budget in force that day: a day without spend
+shows 0 and the budget of the nearest earlier day with spend in the month before the range
+(else the current budget). Late spend counts on the day it occurred. 404 unknown {subject};
+422 naming `from` or `to` for a date that is not one, a range that ends before it starts or
+is over {days} days.
+As CSV: one row per day."""
+
+
+@api.get(
+    "/campaigns/{campaign_id}/spend",
+    response={200: CampaignSeries, _READ: ErrorOut},
+    tags=["campaigns"],
+    by_alias=True,
+    description=_SERIES_DOC.format(subject="campaign", days=reports.MAX_SERIES_DAYS),
+    summary="A campaign's spend per day",
+    openapi_extra=_csv_response(200),
+)
+def campaign_spend(
+    request: HttpRequest, campaign_id: PathId, filters: Query[RangeFilters], response: HttpResponse
+) -> CampaignSeries | HttpResponse:
+    series = reports.campaign_spend(campaign_id, filters.from_, filters.to, _now())
+    if _wants_csv(request, filters.format, response):
+        return _series_csv(series)
+    return CampaignSeries(campaign_id=campaign_id, **_series_fields(series))
+
+
+@api.get(
+    "/brands/{brand_id}/spend",
+    response={200: BrandSeries, _READ: ErrorOut},
+    tags=["brands"],
+    by_alias=True,
+    description=_SERIES_DOC.format(subject="brand", days=reports.MAX_SERIES_DAYS),
+    summary="A brand's spend per day (all its campaigns)",
+    openapi_extra=_csv_response(200),
+)
+def brand_spend(
+    request: HttpRequest, brand_id: PathId, filters: Query[RangeFilters], response: HttpResponse
+) -> BrandSeries | HttpResponse:
+    series = reports.brand_spend(brand_id, filters.from_, filters.to, _now())
+    if _wants_csv(request, filters.format, response):
+        return _series_csv(series)
+    return BrandSeries(brand_id=brand_id, **_series_fields(series))
+
+
+def _series_fields(series: reports.Series) -> dict[str, Any]:
+    return {
+        "currency": series.currency,
+        "timezone": series.timezone,
+        "from_": series.start,
+        "to": series.end,
+        "days": [
+            DaySpendOut(
+                day=d.day,
+                spend=reports.plain(d.spend),
+                budget=None if d.budget is None else reports.plain(d.budget),
+            )
+            for d in series.days
+        ],
+    }
+
+
+def _series_csv(series: reports.Series) -> HttpResponse:
+    name = f"spend-{series.subject}-{series.subject_id}-{series.start}-{series.end}.csv"
+    return _csv(name, reports.SERIES_COLUMNS, reports.series_rows(series.days))
