@@ -115,7 +115,9 @@ ROOT_URLCONF = "entrypoints.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Ahead of the apps' folders: the admin's own index page would otherwise win over
+        # the dashboard that replaces it (django.contrib.admin comes first in INSTALLED_APPS).
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
 from dependency_injector import providers
+from django.contrib.admin import site
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
@@ -22,6 +24,7 @@ from core.use_cases.brands import CreateBrandCommand
 from core.use_cases.campaigns import CampaignActionCommand, CreateCampaignCommand
 from core.use_cases.record_spend import RecordSpendCommand
 from entrypoints.admin import display as admin_display
+from entrypoints.admin.campaigns import CampaignAdmin
 from entrypoints.container import get_container
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -275,9 +278,9 @@ def test_campaign_history_links_open_the_filtered_ledger_and_audit_log(
 
     assert [e.key for e in ledger.context["cl"].result_list] == ["s1"]
     assert [(c.from_status, c.to_status) for c in audit.context["cl"].result_list] == [
-        (None, "draft"),
+        ("active", "paused"),  # newest first
         ("draft", "active"),
-        ("active", "paused"),
+        (None, "draft"),
     ]
 
 
@@ -809,3 +812,234 @@ def test_the_change_form_keeps_its_csrf_protection(
 
     assert response.status_code == 403
     assert campaign(row.pk).name == "Running"
+
+
+# -- what an operator's trial found ---------------------------------------------------------------
+
+
+def spend_at(campaign_id: int, amount: str, key: str, at: datetime) -> None:
+    event = {"campaign_id": campaign_id, "amount": amount, "key": key, "occurred_at": at}
+    assert get_container().record_spend()(RecordSpendCommand(events=[event])).recorded == 1
+
+
+def test_money_shows_with_its_currency_to_its_usual_places_and_more_only_when_not_zero() -> None:
+    show = admin_display.format_money
+    assert show(Decimal("500.000000"), "USD") == "500.00 USD"
+    assert show(Decimal("12.345678"), "USD") == "12.345678 USD"
+    assert show(Decimal("12.300000"), "EUR") == "12.30 EUR"
+    assert show(Decimal("1500.000000"), "JPY") == "1,500 JPY"
+    assert show(Decimal("0.500000"), "JPY") == "0.5 JPY"
+    assert show(Decimal("2.500000"), "KWD") == "2.500 KWD"
+    assert show(Decimal("1234567.890000"), "XYZ") == "1,234,567.89 XYZ"  # two places unless known
+
+
+def test_the_ledger_is_newest_first_with_brand_currency_local_times_and_the_filtered_total(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    spend_at(portfolio["london"], "12.345678", "late", datetime(2026, 6, 10, 9, 0, tzinfo=UTC))
+    spend_at(portfolio["running"], "7", "early", datetime(2026, 6, 12, 1, 0, tzinfo=UTC))
+
+    response = client.get(f"{ADMIN}/spendentry/")
+
+    rows = response.context["cl"].result_list
+    assert [e.key for e in rows] == ["r1", "s1", "early", "late"]  # by occurred_at, newest first
+    html = response.content.decode()
+    assert "12.345678 GBP" in html and "40.00 USD" in html
+    assert "2026-06-10 10:00 BST" in html  # London's wall clock
+    assert "2026-06-11 21:00 EDT" in html  # New York's: the evening before in UTC terms
+    assert "Thames" in html  # the brand column
+    # The date hierarchy offers each day from the first entry to the last, without asking
+    # the database for the distinct days.
+    for day in (10, 11, 12):
+        assert f"occurred_at__day={day}" in html
+    assert response.context["subtitle"] == "Total of these 4 entries: 12.345678 GBP + 97.00 USD"
+
+    hudson = client.get(f"{ADMIN}/spendentry/?campaign__brand__id__exact={portfolio['hudson']}")
+    assert hudson.context["subtitle"] == "Total of these 3 entries: 97.00 USD"
+    day = client.get(
+        f"{ADMIN}/spendentry/?occurred_at__year=2026&occurred_at__month=6&occurred_at__day=10"
+    )
+    assert [e.key for e in day.context["cl"].result_list] == ["late"]
+    assert day.context["subtitle"] == "Total of these 1 entries: 12.345678 GBP"
+
+
+def test_the_ledger_total_is_one_query_and_left_out_for_a_large_unfiltered_ledger(
+    client: Client, portfolio: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"{ADMIN}/spendentry/?campaign__brand__id__exact={portfolio['hudson']}")
+    assert len([q for q in queries.captured_queries if "SUM(" in q["sql"]]) == 1
+
+    monkeypatch.setattr(admin_display, "ESTIMATE_ABOVE", 1)
+    with CaptureQueriesContext(connection) as queries:
+        large = client.get(f"{ADMIN}/spendentry/")
+    assert not [q for q in queries.captured_queries if "SUM(" in q["sql"]]
+    assert "choose a day, a brand or a campaign" in large.context["subtitle"]
+
+
+def test_status_changes_are_newest_first_with_the_brand_column_and_filter(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    response = client.get(f"{ADMIN}/statuschange/")
+
+    ids = [row.pk for row in response.context["cl"].result_list]
+    assert ids == sorted(ids, reverse=True)
+    html = response.content.decode()
+    assert "Thames" in html and "Hudson" in html
+    assert "2026-06-12 08:00 EDT" in html
+    london = client.get(f"{ADMIN}/statuschange/?campaign__brand__id__exact={portfolio['thames']}")
+    assert {row.campaign.name for row in london.context["cl"].result_list} == {"London"}
+
+
+def listing_queries(client: Client, model: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"{ADMIN}/{model}/")
+    return len(queries.captured_queries)
+
+
+def test_alerts_name_the_brand_of_a_campaign_or_of_a_brand_in_one_query(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    before = listing_queries(client, "alert")
+    capped = make_brand("Capped", "Europe/Berlin", currency="EUR", daily_budget="10")
+    spend(make_campaign(capped, "Small"), "10", "c1")  # the brand's 80 % and 100 % alerts
+
+    response = client.get(f"{ADMIN}/alert/")
+    rows = response.context["cl"].result_list
+    brands = {(row.subject, row.subject_name): row.brand_name for row in rows}
+    assert brands[("campaign", "Spent")] == "Hudson"
+    assert brands[("brand", "Capped")] == "Capped"
+    ids = [row.pk for row in rows]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    html = response.content.decode()
+    assert "10.00 EUR" in html and "50.00 USD" in html and ".000000" not in html
+    assert "2026-06-12 14:00 CEST" in html  # Berlin's wall clock
+    # The brand of every row comes with the page's own query: no query per row.
+    assert listing_queries(client, "alert") == before
+
+    only = client.get(f"{ADMIN}/alert/?brand={portfolio['hudson']}")
+    assert {row.subject_name for row in only.context["cl"].result_list} == {"Spent"}
+    both = client.get(f"{ADMIN}/alert/?brand={capped}")
+    assert {row.subject for row in both.context["cl"].result_list} == {"brand"}
+
+
+def test_why_it_is_stopped_names_the_operator_who_paused_and_says_draft_for_a_draft(
+    client: Client, portfolio: dict[str, int], clock: FixedClock
+) -> None:
+    User.objects.create(username="ops")
+    clock.set(datetime(2026, 6, 12, 13, 30, tzinfo=UTC))
+    get_container().pause_campaign()(CampaignActionCommand(portfolio["london"], actor="ops"))
+
+    response = client.get(f"{ADMIN}/campaign/")
+    shown = CampaignAdmin(models.Campaign, site)
+    why = {row.name: shown.holds_explained(row) for row in response.context["cl"].result_list}
+    assert why["Paused"] == "paused by an operator (system, 2026-06-12 08:00 EDT)"
+    assert why["London"] == "paused by an operator (ops, 2026-06-12 14:30 BST)"
+    assert why["Draft"] == "draft"
+    assert why["Running"] == "—"
+
+    # Paused while already held: neither its status nor its holds changed, so no row says
+    # who paused it, and no earlier action is taken for it.
+    get_container().pause_campaign()(CampaignActionCommand(portfolio["spent"], actor="ops"))
+    page = client.get(f"{ADMIN}/campaign/{portfolio['spent']}/change/").content.decode()
+    assert "paused by an operator; today&#x27;s spend has reached the daily budget" in page
+
+
+def test_the_campaign_list_reads_who_paused_without_a_query_per_campaign(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    def queries_for_the_list() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(f"{ADMIN}/campaign/")
+        return len(queries.captured_queries)
+
+    before = queries_for_the_list()
+    hudson = portfolio["hudson"]
+    for n in range(4):
+        get_container().pause_campaign()(
+            CampaignActionCommand(make_campaign(hudson, f"More {n}"), actor="ops")
+        )
+    assert queries_for_the_list() == before
+
+
+def test_the_status_shows_as_a_coloured_pill(client: Client, portfolio: dict[str, int]) -> None:
+    html = client.get(f"{ADMIN}/campaign/").content.decode()
+    for status in ("active", "paused", "draft"):
+        text, background = admin_display.STATUS_COLOURS[admin_display.Status(status)]
+        assert f'color:{text};background:{background}">{status}</span>' in html
+
+
+def test_the_campaign_page_shows_the_brands_local_time_beside_the_windows(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    html = client.get(f"{ADMIN}/campaign/{portfolio['night']}/change/").content.decode()
+    assert "Fri 12 Jun 2026 08:00 EDT (America/New_York)" in html
+    brand = client.get(f"{ADMIN}/brand/{portfolio['thames']}/change/").content.decode()
+    assert "Fri 12 Jun 2026 13:00 BST (Europe/London)" in brand
+
+
+def test_forms_show_budgets_to_the_currencys_places(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    yen = make_brand("Sakura", "Asia/Tokyo", currency="JPY", monthly_budget="900000")
+    yen_campaign = make_campaign(yen, "Tokyo", daily="15000.5")
+
+    def value(path: str, field: str) -> str:
+        return str(client.get(path).context["adminform"].form[field].value())
+
+    assert value(f"{ADMIN}/campaign/{portfolio['running']}/change/", "daily_budget") == "100.00"
+    assert value(f"{ADMIN}/campaign/{yen_campaign}/change/", "monthly_budget") == "1000"
+    assert value(f"{ADMIN}/campaign/{yen_campaign}/change/", "daily_budget") == "15000.5"
+    assert value(f"{ADMIN}/brand/{yen}/change/", "monthly_budget") == "900000"
+    page = client.get(f"{ADMIN}/campaign/{yen_campaign}/change/").content.decode()
+    assert 'value="1000"' in page and "1000.000000" not in page
+
+
+def test_saving_a_budget_below_todays_spend_says_what_changed(
+    client: Client, portfolio: dict[str, int]
+) -> None:
+    row = campaign(portfolio["running"])  # 40 spent today of 100
+
+    lowered = client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/", change_form(row, daily_budget="40"), follow=True
+    )
+    (saved,) = [unescape(m) for m in messages_of(lowered) if "was changed successfully" in m]
+    assert saved.endswith(
+        "was changed successfully. Now paused: today's spend has reached the daily budget."
+    )
+
+    row = campaign(row.pk)
+    raised = client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/", change_form(row, daily_budget="90"), follow=True
+    )
+    (saved,) = [unescape(m) for m in messages_of(raised) if "was changed successfully" in m]
+    assert saved.endswith("Now active. No longer: today's spend has reached the daily budget.")
+
+    renamed = client.post(
+        f"{ADMIN}/campaign/{row.pk}/change/",
+        change_form(campaign(row.pk), name="Renamed"),
+        follow=True,
+    )
+    (saved,) = [m for m in messages_of(renamed) if "was changed successfully" in m]
+    assert saved.endswith("was changed successfully.")
+
+
+def test_seed_data_counts_the_seeded_campaigns_held_by_a_budget(clock: FixedClock) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "seed_data", "--brands", "4", "--campaigns-per-brand", "6", "--seed", "8", stdout=out
+    )
+
+    reported = int(out.getvalue().split("campaigns held by spend: ")[1].split(")")[0])
+    held = sum(
+        1
+        for row in models.Campaign.objects.all()
+        if {"DAILY_BUDGET", "MONTHLY_BUDGET", "BRAND_DAILY_BUDGET", "BRAND_MONTHLY_BUDGET"}
+        & set(row.hold_names)
+    )
+    assert reported == held
+    assert held > 0

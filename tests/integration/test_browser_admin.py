@@ -8,7 +8,6 @@ own over the HTTP API, works in the admin, and checks the result over the API.""
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -17,50 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from .browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    NO_CHROMIUM,
-    ServedService,
-    on_postgres,
-    scratch_database,
+from tests.integration.in_browser import (  # the fixtures browser, playwright and service too
+    TIMEOUT_MS,
+    chromium_browser,  # noqa: F401
+    log_in,
+    playwright_driver,  # noqa: F401
+    served_service,  # noqa: F401
 )
+
+from .browser import CHROMIUM, NO_CHROMIUM, ServedService
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
 
-# Generous: the machine may be busy, and every wait is for a condition, not a duration.
-TIMEOUT_MS = 30_000
 SAVED = re.compile(r"was changed successfully")
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedService]:
-    home = tmp_path_factory.mktemp("home")
-    if on_postgres():
-        with (
-            scratch_database(os.environ["DATABASE_URL"]) as url,
-            ServedService.started(home, url) as served,
-        ):
-            yield served
-    else:
-        with ServedService.started(home, None) as served:
-            yield served
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        expect.set_options(timeout=TIMEOUT_MS)
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
 
 
 @pytest.fixture
@@ -76,16 +46,6 @@ def page(browser: Browser, service: ServedService, tmp_path: Path) -> Iterator[P
     finally:
         tab.screenshot(path=str(tmp_path / "last-page.png"), full_page=True)
         context.close()
-
-
-def log_in(page: Page, service: ServedService) -> None:
-    """Open the admin and log in with the demo login `make run` created."""
-    username, password = service.demo_login()
-    page.goto("/admin/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def new_brand(service: ServedService) -> dict[str, Any]:
@@ -317,3 +277,47 @@ def test_a_revoked_api_token_cannot_be_brought_back_from_its_page(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist .success")).to_contain_text(SAVED)
     assert service.api_status("/campaigns", token) == 401
+
+
+def test_the_ledger_lists_the_newest_spend_first(page: Page, service: ServedService) -> None:
+    brand = new_brand(service)
+    campaign = new_campaign(service, brand, "Ledger order")
+    events = [
+        {"campaign_id": campaign["id"], "amount": amount, "key": key, "occurred_at": at}
+        for key, amount, at in (
+            ("middle", "2.00", "2024-03-02T10:00:00Z"),
+            ("newest", "3.00", "2024-03-03T10:00:00Z"),
+            ("oldest", "1.00", "2024-03-01T10:00:00Z"),
+        )
+    ]
+    recorded = service.api("POST", "/spend", {"events": events})
+    assert [r["outcome"] for r in recorded["results"]] == ["recorded"] * 3
+
+    log_in(page, service)
+    page.goto(f"/admin/budget/spendentry/?campaign__brand__id__exact={brand['id']}")
+
+    keys = page.locator("#result_list tbody tr .field-key")
+    expect(keys).to_have_text(["newest", "middle", "oldest"])
+    expect(page.locator("#content h2").first).to_have_text("Total of these 3 entries: 6.00 USD")
+
+
+def test_a_budget_lowered_below_todays_spend_names_the_new_reason_in_the_saved_message(
+    page: Page, service: ServedService
+) -> None:
+    campaign = new_campaign(service, new_brand(service), "Say why")
+    service.api(
+        "POST",
+        "/spend",
+        {"events": [{"campaign_id": campaign["id"], "amount": "30.00", "key": "why-1"}]},
+    )
+
+    log_in(page, service)
+    open_campaign(page, "Say why")
+    page.get_by_label("Daily budget").fill("25")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".messagelist .success")).to_have_text(
+        re.compile(
+            r"was changed successfully\. Now paused: today's spend has reached the daily budget\.$"
+        )
+    )

@@ -15,5 +15,7 @@ from entrypoints.admin import brands, campaigns, records
 admin.site.site_header = "Ad budget control"
 admin.site.site_title = "Ad budget control"
 admin.site.index_title = "Brands, campaigns, spend and the audit trail"
+# "View site" leads to the dashboard, which is the admin's index (entrypoints/urls.py).
+admin.site.site_url = "/admin/"
 
 __all__ = ["brands", "campaigns", "records"]

@@ -11,14 +11,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminTextInputWidget
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString
 
 from adapters.django_orm import mappers, models
-from core.entities import BrandId, Period
+from core.entities import Period
 from core.use_cases.brands import CreateBrandCommand, UpdateBrandCommand
-from entrypoints.admin.display import budget_bar, changelist_link, now
-from entrypoints.admin.saving import CoreJudgedForm, MoneyField, UseCaseAdmin, actor
+from entrypoints.admin import dashboard
+from entrypoints.admin.display import budget_bar, changelist_link, local_clock, local_time, now
+from entrypoints.admin.saving import CoreJudgedForm, MoneyField, Saved, UseCaseAdmin, actor
 from entrypoints.container import get_container
 
 BRAND_FIELDS = ("name", "timezone", "currency", "is_active", "daily_budget", "monthly_budget")
@@ -48,6 +49,9 @@ class BrandForm(CoreJudgedForm):
         fields = BRAND_FIELDS
         exclude = BRAND_FIELDS  # declared above, for the core to judge
 
+    def currency_of_instance(self) -> str:
+        return str(self.instance.currency) if self.instance.pk is not None else ""
+
 
 @admin.register(models.Brand)
 class BrandAdmin(UseCaseAdmin):
@@ -55,6 +59,7 @@ class BrandAdmin(UseCaseAdmin):
     list_display = (
         "name",
         "timezone",
+        "local_time_now",
         "currency",
         "is_active",
         "spent_today",
@@ -63,7 +68,13 @@ class BrandAdmin(UseCaseAdmin):
     )
     list_filter = ("is_active", "timezone", "currency")
     search_fields = ("name",)
-    fields = (*BRAND_FIELDS, "spent_today", "spent_this_month", "campaign_links")
+    fields = (
+        *BRAND_FIELDS,
+        "local_clock_now",
+        "spent_today",
+        "spent_this_month",
+        "campaign_links",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.Brand]:
         # Counted per listed brand (a correlated subquery through the brand's index), not
@@ -81,19 +92,38 @@ class BrandAdmin(UseCaseAdmin):
         return rows.annotate(campaign_total=total)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("spent_today", "spent_this_month", "campaign_links")
+        return ("local_clock_now", "spent_today", "spent_this_month", "campaign_links")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The page also shows the brand's pacing, charts and downloads.
+        context = {**dashboard.brand_page(request, object_id), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return BRAND_FIELDS
         return self.fields
 
-    @admin.display(description="spent today (brand-local day)")
+    @admin.display(description="local time")
+    def local_time_now(self, row: models.Brand) -> str:
+        return local_time(now(), row.timezone)
+
+    @admin.display(description="brand's local time now")
+    def local_clock_now(self, row: models.Brand) -> str:
+        return local_clock(now(), row.timezone)
+
+    @admin.display(description="today")
     def spent_today(self, row: models.Brand) -> SafeString | str:
         brand = mappers.brand_to_domain(row)
         return budget_bar(brand.use(Period.DAY, now()), brand.currency)
 
-    @admin.display(description="spent this month")
+    @admin.display(description="month")
     def spent_this_month(self, row: models.Brand) -> SafeString | str:
         brand = mappers.brand_to_domain(row)
         return budget_bar(brand.use(Period.MONTH, now()), brand.currency)
@@ -108,13 +138,13 @@ class BrandAdmin(UseCaseAdmin):
 
     def save_through_use_case(
         self, request: HttpRequest, form: Any, formsets: Sequence[Any], change: bool
-    ) -> BrandId:
+    ) -> Saved:
         data = form.cleaned_data
         if not change:
             brand = get_container().create_brand()(
                 CreateBrandCommand(actor=actor(request), **{f: data[f] for f in BRAND_FIELDS})
             )
-            return brand.id
+            return Saved(brand.id)
         result = get_container().update_brand()(
             UpdateBrandCommand(
                 brand_id=form.instance.pk,
@@ -129,4 +159,4 @@ class BrandAdmin(UseCaseAdmin):
                 f"{result.campaigns.summary()}.",
                 messages.INFO,
             )
-        return result.brand.id
+        return Saved(result.brand.id)

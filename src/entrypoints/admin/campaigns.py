@@ -6,32 +6,47 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget, AdminTextInputWidget, AdminTimeWidget
-from django.db.models import QuerySet
+from django.db.models import Case, OuterRef, QuerySet, Subquery, When
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from adapters.django_orm import mappers, models
-from core.entities import Campaign, CampaignId, DomainError, FieldError, Hold, Period, Window
+from core.entities import (
+    Campaign,
+    CampaignId,
+    Cause,
+    DomainError,
+    FieldError,
+    Hold,
+    Period,
+    State,
+    Window,
+)
 from core.use_cases.campaigns import (
     CampaignActionCommand,
     CreateCampaignCommand,
     UpdateCampaignCommand,
 )
+from entrypoints.admin import dashboard
 from entrypoints.admin.display import (
     LargeTablePaginator,
     budget_bar,
     changelist_link,
     holds_in_words,
+    local_clock,
+    local_time,
     now,
+    status_pill,
 )
-from entrypoints.admin.saving import CoreJudgedForm, MoneyField, UseCaseAdmin, actor
+from entrypoints.admin.saving import CoreJudgedForm, MoneyField, Saved, UseCaseAdmin, actor
 from entrypoints.container import get_container
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -113,7 +128,40 @@ class WindowInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 EDITABLE_CAMPAIGN_FIELDS = ("name", "daily_budget", "monthly_budget", "start_date", "end_date")
-STATUS_FIELDS = ("state", "status", "holds_explained", "daily_bar", "monthly_bar", "history")
+
+
+@admin.display(description="status", ordering="status")
+def status(row: models.Campaign) -> SafeString:
+    """The status as a coloured pill. A function named after the model's field, not a
+    method: Django shows a model field by name before a method of the same name, and the
+    function keeps the column's and the row's `field-status` class."""
+    return status_pill(row.status)
+
+
+# Shown through functions rather than by field name: Django keeps a foreign key's or a
+# date's column on one line ("nowrap"), which pushed the list past a 1,440 px screen.
+@admin.display(description="brand", ordering="brand__name")
+def brand(row: models.Campaign) -> str:
+    return str(row.brand.name)
+
+
+def _day(day: date | None) -> str:
+    return "—" if day is None else f"{day.day} {day:%b %Y}"
+
+
+@admin.display(description="start", ordering="start_date")
+def start(row: models.Campaign) -> str:
+    return _day(row.start_date)
+
+
+@admin.display(description="end", ordering="end_date")
+def end(row: models.Campaign) -> str:
+    return _day(row.end_date)
+
+
+STATUS_FIELDS = ("state", status, "holds_explained", "daily_bar", "monthly_bar", "history")
+# The operator's actions that set the state: the latest of them tells who paused a campaign.
+OPERATOR_CAUSES = (Cause.LAUNCH.value, Cause.PAUSE.value, Cause.RESUME.value)
 
 
 class CampaignForm(CoreJudgedForm):
@@ -133,6 +181,24 @@ class CampaignForm(CoreJudgedForm):
         model = models.Campaign
         fields = ("brand", *EDITABLE_CAMPAIGN_FIELDS)
         exclude = EDITABLE_CAMPAIGN_FIELDS  # declared above, for the core to judge
+
+    def currency_of_instance(self) -> str:
+        return str(self.instance.brand.currency) if self.instance.pk is not None else ""
+
+
+def what_changed(status_before: str, holds_before: frozenset[Hold], after: Campaign) -> str:
+    """The change of status and holds a save made, in words: "Now paused: today's spend
+    has reached the daily budget." Empty when neither changed."""
+    added = holds_in_words(h.value for h in after.holds - holds_before)
+    removed = holds_in_words(h.value for h in holds_before - after.holds)
+    told = []
+    if after.status.value != status_before:
+        told.append(f"Now {after.status}" + (f": {added}." if after.holds - holds_before else "."))
+    elif after.holds - holds_before:
+        told.append(f"Still {after.status}; now also: {added}.")
+    if holds_before - after.holds:
+        told.append(f"No longer: {removed}.")
+    return " ".join(told)
 
 
 class HoldFilter(admin.SimpleListFilter):
@@ -160,14 +226,14 @@ class CampaignAdmin(UseCaseAdmin):
     inlines = (WindowInline,)
     list_display = (
         "name",
-        "brand",
-        "status",
+        brand,
+        status,
         "state",
         "holds_explained",
         "daily_bar",
         "monthly_bar",
-        "start_date",
-        "end_date",
+        start,
+        end,
     )
     list_filter = ("status", HoldFilter, "brand", "state")
     list_select_related = ("brand",)
@@ -181,32 +247,84 @@ class CampaignAdmin(UseCaseAdmin):
         main = (None, {"fields": ("brand", *EDITABLE_CAMPAIGN_FIELDS)})
         if obj is None:
             return [main]
-        return [main, ("Status and spend", {"fields": STATUS_FIELDS})]
+        # Last, so that the brand's clock sits right above the windows it is read against.
+        windows = (
+            "Dayparting",
+            {
+                "fields": ("brand_clock",),
+                "description": "The windows below are in the brand's wall-clock time.",
+            },
+        )
+        return [main, ("Status and spend", {"fields": STATUS_FIELDS}), windows]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[Any, ...]:
         # A campaign never changes brand; state, status, holds and counters belong to the
         # use cases.
-        return () if obj is None else ("brand", *STATUS_FIELDS)
+        return () if obj is None else ("brand", *STATUS_FIELDS, "brand_clock")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.Campaign]:
+        # Who paused a paused campaign, and when: the latest of the operator's actions in its
+        # audit log, looked up inside the page's own query (through the audit log's
+        # (campaign, id) index) and only for the campaigns the operator paused.
         rows: QuerySet[models.Campaign] = super().get_queryset(request)
-        return rows.select_related("brand")
+        latest = models.StatusChange.objects.filter(
+            campaign=OuterRef("pk"), cause__in=OPERATOR_CAUSES
+        ).order_by("-id")
+
+        def of_pause(column: str) -> Case:
+            return Case(When(state=State.PAUSED.value, then=Subquery(latest.values(column)[:1])))
+
+        return rows.select_related("brand").annotate(
+            operator_cause=of_pause("cause"),
+            operator_actor=of_pause("actor"),
+            operator_at=of_pause("at"),
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The page also shows the campaign's pacing, charts and downloads.
+        context = {**dashboard.campaign_page(request, object_id), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
 
     # -- display -------------------------------------------------------------------------
 
-    @admin.display(description="why it is stopped")
+    @admin.display(description="why stopped")
     def holds_explained(self, row: models.Campaign) -> str:
-        return holds_in_words(row.hold_names)
+        if row.state == State.DRAFT.value:
+            # A draft never runs, whatever else would hold it.
+            return "draft"
+        reasons = [] if row.holds == "" else [holds_in_words(row.hold_names)]
+        if row.state == State.PAUSED.value:
+            reasons.insert(0, self._paused_by(row))
+        return "; ".join(reasons) or "—"
+
+    def _paused_by(self, row: models.Campaign) -> str:
+        # A pause of a campaign already stopped by a hold changes neither its status nor its
+        # holds, so it has no audit row: then the latest action found is an earlier one,
+        # and the name and time of this pause are not known.
+        if getattr(row, "operator_cause", None) != Cause.PAUSE.value:
+            return "paused by an operator"
+        when = local_time(getattr(row, "operator_at", None), row.brand.timezone)
+        return f"paused by an operator ({getattr(row, 'operator_actor', '')}, {when})"
+
+    @admin.display(description="brand's local time now")
+    def brand_clock(self, row: models.Campaign) -> str:
+        return local_clock(now(), row.brand.timezone)
 
     def _progress(self, row: models.Campaign, period: Period) -> SafeString | str:
         campaign = mappers.campaign_to_domain(row)
         return budget_bar(campaign.use(period, now(), row.brand.timezone), row.brand.currency)
 
-    @admin.display(description="today (brand-local)")
+    @admin.display(description="today")
     def daily_bar(self, row: models.Campaign) -> SafeString | str:
         return self._progress(row, Period.DAY)
 
-    @admin.display(description="this month")
+    @admin.display(description="month")
     def monthly_bar(self, row: models.Campaign) -> SafeString | str:
         return self._progress(row, Period.MONTH)
 
@@ -225,7 +343,7 @@ class CampaignAdmin(UseCaseAdmin):
 
     def save_through_use_case(
         self, request: HttpRequest, form: Any, formsets: Sequence[Any], change: bool
-    ) -> CampaignId:
+    ) -> Saved:
         windows = self.windows_of(formsets)
         data = form.cleaned_data
         container = get_container()
@@ -238,18 +356,21 @@ class CampaignAdmin(UseCaseAdmin):
                     actor=actor(request),
                 )
             )
-            return campaign.id
+            return Saved(campaign.id)
         campaign_id = CampaignId(form.instance.pk)
         changes: dict[str, Any] = {
             f: data[f] for f in form.changed_data if f in EDITABLE_CAMPAIGN_FIELDS
         }
         if windows is not None and windows.has_changed():
             changes["windows"] = windows.windows()
-        if changes:
-            container.update_campaign()(
-                UpdateCampaignCommand(campaign_id=campaign_id, actor=actor(request), **changes)
-            )
-        return campaign_id
+        if not changes:
+            return Saved(campaign_id)
+        before: models.Campaign = form.instance
+        after = container.update_campaign()(
+            UpdateCampaignCommand(campaign_id=campaign_id, actor=actor(request), **changes)
+        )
+        held_before = frozenset(Hold(name) for name in before.hold_names)
+        return Saved(campaign_id, what_changed(before.status, held_before, after))
 
     def show_refusal(
         self, form: Any, formsets: Sequence[Any], errors: Iterable[FieldError]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,10 +24,15 @@ from django.forms.utils import pretty_name
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 
 from core.entities import DomainError, FieldError, Money
+from entrypoints.admin.display import money_text
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 
 def actor(request: HttpRequest) -> str:
@@ -40,17 +46,20 @@ class MoneyField(forms.CharField):
     Django's DecimalField would first turn "1_000", "+5", "1e2" or another script's digits
     into a number, which the core would then never see as written."""
 
+    #: The currency the amount is in, once the form knows it (a stored brand or campaign):
+    #: it decides how many places a stored amount shows with.
+    currency = ""
+
     def to_python(self, value: Any) -> str | None:
         text = str(super().to_python(value))
         return text or None
 
     def prepare_value(self, value: Any) -> Any:
-        # A stored 1000.000000 shows as 1000.00, 12.345600 as 12.3456.
+        # A stored 1000.000000 shows as 1000.00 (1000 in yen), 12.345600 as 12.3456: the
+        # currency's places, more only where they are not zero, and no thousands separator,
+        # so that the shown value saves back unchanged.
         if isinstance(value, Decimal):
-            shortest = value.normalize()
-            if shortest.as_tuple().exponent > -2:  # type: ignore[operator]
-                shortest = value.quantize(Decimal("0.01"))
-            return format(shortest, "f")
+            return money_text(value, self.currency, grouped=False)
         return value
 
     def has_changed(self, initial: Any, data: Any) -> bool:
@@ -81,6 +90,10 @@ class CoreJudgedForm(forms.ModelForm):  # type: ignore[type-arg]
         for name, field in self.fields.items():
             if name in self.declared_fields and field.label is None:
                 field.label = pretty_name(name)
+        currency = self.currency_of_instance()
+        for field in self.fields.values():
+            if isinstance(field, MoneyField):
+                field.currency = currency
         # An excluded field takes no initial value from the instance: a stored row's values
         # are given here, so that the page shows them and `changed_data` compares with them.
         if self.instance.pk is not None:
@@ -91,6 +104,10 @@ class CoreJudgedForm(forms.ModelForm):  # type: ignore[type-arg]
             }
             self.initial = {**stored, **self.initial}
 
+    def currency_of_instance(self) -> str:
+        """The currency of the stored object's amounts; empty while it is not known."""
+        return ""
+
     def show_refusal(self, error: FieldError) -> None:
         """Put a use case's error on the field it names (or above the form)."""
         field = self.field_of.get(error.field, error.field)
@@ -98,6 +115,20 @@ class CoreJudgedForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error(field, error.message)
         else:
             self.add_error(None, f"{error.field}: {error.message}")
+
+
+class Saved(NamedTuple):
+    """What a save through a use case did: the saved object's pk, and what the operator
+    should know beyond "changed successfully" (a status changed, a hold added or released),
+    said in the same message."""
+
+    pk: Any
+    outcome: str = ""
+
+
+# The outcome of the save being answered, for the success message Django's admin writes.
+# A context variable: one admin instance serves every request, on any thread.
+_saved_outcome: ContextVar[str] = ContextVar("saved_outcome", default="")
 
 
 class UseCaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -109,9 +140,9 @@ class UseCaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_through_use_case(
         self, request: HttpRequest, form: Any, formsets: Sequence[Any], change: bool
-    ) -> Any:
-        """Make the one use-case call for a valid form; the saved object's pk. Raises the
-        use case's DomainError if it refuses."""
+    ) -> Saved:
+        """Make the one use-case call for a valid form; the saved object's pk and the
+        outcome to tell. Raises the use case's DomainError if it refuses."""
         raise NotImplementedError
 
     def show_refusal(
@@ -170,11 +201,15 @@ class UseCaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             valid = [form.is_valid(), *(f.is_valid() for f in formsets if f.is_bound)]
             if all(valid):
                 try:
-                    pk = self.save_through_use_case(request, form, formsets, change=not add)
+                    saved = self.save_through_use_case(request, form, formsets, change=not add)
                 except DomainError as refusal:
                     self.show_refusal(form, formsets, refusal.errors)
                 else:
-                    return self.respond_saved(request, form, formsets, pk, add)
+                    told = _saved_outcome.set(saved.outcome)
+                    try:
+                        return self.respond_saved(request, form, formsets, saved.pk, add)
+                    finally:
+                        _saved_outcome.reset(told)
 
         context = {
             **self.admin_site.each_context(request),
@@ -279,6 +314,20 @@ class UseCaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return self.response_add(request, saved)
         self.log_change(request, saved, message)
         return self.response_change(request, saved)
+
+    def message_user(
+        self,
+        request: HttpRequest,
+        message: _StrOrPromise,
+        level: int | str = messages.INFO,
+        extra_tags: str = "",
+        fail_silently: bool = False,
+    ) -> None:
+        # Django's "was changed successfully", followed by what the save did to the object.
+        outcome = _saved_outcome.get()
+        if outcome and level == messages.SUCCESS:
+            message = format_html("{} {}", message, outcome)
+        super().message_user(request, message, level, extra_tags, fail_silently)
 
     def missing(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Back to the admin's index, saying the object is not there."""
