@@ -79,6 +79,8 @@ def build(n: int, now: datetime | None = None) -> dict[str, Any]:
     tables = [
         m._meta.db_table
         for m in (
+            models.CampaignDay,
+            models.BrandDay,
             models.Alert,
             models.StatusChange,
             models.SpendEntry,
