@@ -26,7 +26,7 @@ from adapters.django_orm.mappers import (
     brand_from_values,
     campaign_from_values,
 )
-from core.entities import Brand, InvalidInput, Money, NotFound, Pacing, Period
+from core.entities import Brand, Campaign, InvalidInput, Money, NotFound, Pacing, Period
 from core.entities.pacing import HOUR
 from core.entities.time import EARLIEST_DATE, day_start, days_between, local_date
 
@@ -262,23 +262,31 @@ def brand_pacing(
     if values is None:
         raise NotFound.on("brand_id", f"brand {brand_id} does not exist")
     brand = brand_from_values(values)
-    tz = brand.timezone
-    yesterday = local_date(now, tz) - timedelta(days=1)
-    # Any instant of yesterday names it: its plan is the whole of yesterday.
-    in_yesterday = day_start(yesterday, tz)
     campaigns = models.Campaign.objects.filter(brand_id=brand_id).order_by("id")
     if campaign_ids is not None:
         campaigns = campaigns.filter(id__in=campaign_ids)
     chosen = [campaign_from_values(v) for v in campaigns.values(*CAMPAIGN_READ_COLUMNS)]
+    return pacing_of(brand, chosen, now, whole_brand=campaign_ids is None)
+
+
+def pacing_of(
+    brand: Brand, campaigns: Sequence[Campaign], now: datetime, *, whole_brand: bool
+) -> PacingReport:
+    """The pacing rows of `brand` and of `campaigns` (some of its own, in the order given),
+    already read; `whole_brand` when they are all of the brand's campaigns."""
+    tz = brand.timezone
+    yesterday = local_date(now, tz) - timedelta(days=1)
+    # Any instant of yesterday names it: its plan is the whole of yesterday.
+    in_yesterday = day_start(yesterday, tz)
     # Yesterday's row of each campaign: one probe of the (day, campaign) index each.
-    ids = [c.id for c in chosen]
+    ids = [c.id for c in campaigns]
     days = models.CampaignDay.objects.filter(day=yesterday, campaign_id__in=ids)
     spent_yesterday = dict(days.values_list("campaign_id", "spend")) if ids else {}
-    if campaign_ids is None:
+    if whole_brand:
         # The brand's row of a day is the sum of its campaigns' rows: no query of its own.
         brand_spent = sum(spent_yesterday.values(), Decimal(0)) if spent_yesterday else None
     else:
-        brand_day = models.BrandDay.objects.filter(brand_id=brand_id, day=yesterday)
+        brand_day = models.BrandDay.objects.filter(brand_id=brand.id, day=yesterday)
         brand_spent = brand_day.values_list("spend", flat=True).first()
     brand_rate = _rate(brand_spent, brand.plan(Period.DAY, in_yesterday).scheduled)
     rows = [
@@ -289,7 +297,7 @@ def brand_pacing(
         )
         if pacing is not None
     ]
-    for campaign in chosen:
+    for campaign in campaigns:
         rate = _rate(
             spent_yesterday.get(campaign.id),
             campaign.plan(Period.DAY, in_yesterday, tz).scheduled,

@@ -16,7 +16,6 @@ from core.entities import (
     Hold,
     InvalidInput,
     PaceBand,
-    Period,
     State,
     Subject,
     compute_holds,
@@ -117,7 +116,7 @@ def _campaign_alerts(
         pacing = campaign.pacing(period, now, tz)
         if budget_held and pacing.band is PaceBand.UNDER:
             continue
-        key = _key(Subject.CAMPAIGN, campaign.id, period)
+        key = (Subject.CAMPAIGN, campaign.id, period)
         alert = pacing_alert(key, campaign.name, brand.currency, pacing, now, tz)
         if alert is not None:
             yield alert
@@ -128,11 +127,7 @@ def _brand_alerts(brand: Brand, now: datetime) -> Iterable[Alert]:
         pacing = brand.pacing(period, now)
         if pacing is None:
             continue
-        key = _key(Subject.BRAND, brand.id, period)
+        key = (Subject.BRAND, brand.id, period)
         alert = pacing_alert(key, brand.name, brand.currency, pacing, now, brand.timezone)
         if alert is not None:
             yield alert
-
-
-def _key(subject: Subject, subject_id: int, period: Period) -> tuple[Subject, int, Period]:
-    return subject, subject_id, period

@@ -415,7 +415,8 @@ def brand_overview(request: HttpRequest, row: models.Brand, at: datetime) -> dic
     brand = mappers.brand_to_domain(row)
     campaign_rows = models.Campaign.objects.filter(brand_id=brand.id)
     campaigns = [mappers.campaign_to_domain(r) for r in campaign_rows.order_by("id")]
-    rows = reports.pacing_report(brand.id, at)
+    # The brand and its campaigns are read once, for the tallies' links and the pacing.
+    rows = reports.pacing_of(brand, campaigns, at, whole_brand=True).rows
     brand_rows = [r for r in rows if r.subject == Subject.BRAND.value]
     attention = needs_attention(campaigns, rows, brand, at)
     return {
@@ -510,7 +511,7 @@ def campaign_page(request: HttpRequest, object_id: str) -> dict[str, Any]:
     # show (the day's forecast early in the day rests on yesterday's rate, which it reads).
     rows = [
         r
-        for r in reports.pacing_report(brand.id, at, campaign_ids=[campaign.id])
+        for r in reports.pacing_of(brand, [campaign], at, whole_brand=False).rows
         if r.subject == Subject.CAMPAIGN.value
     ]
     return {
@@ -536,7 +537,7 @@ def brand_page(request: HttpRequest, object_id: str) -> dict[str, Any]:
         return {}
     at = now()
     brand = mappers.brand_to_domain(row)
-    rows = reports.pacing_report(brand.id, at, campaign_ids=())
+    rows = reports.pacing_of(brand, [], at, whole_brand=False).rows
     return {
         "pace_lines": [pace_line(r, brand.timezone) for r in rows],
         "charts": brand_charts(request, brand, at),
