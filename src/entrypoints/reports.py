@@ -26,8 +26,16 @@ from adapters.django_orm.mappers import (
     brand_from_values,
     campaign_from_values,
 )
-from core.entities import Brand, Campaign, InvalidInput, Money, NotFound, Pacing, Period
-from core.entities.pacing import HOUR
+from core.entities import (
+    Brand,
+    Campaign,
+    InvalidInput,
+    Money,
+    NotFound,
+    Pacing,
+    Period,
+    PeriodPlan,
+)
 from core.entities.time import EARLIEST_DATE, day_start, days_between, local_date
 
 if TYPE_CHECKING:
@@ -288,7 +296,7 @@ def pacing_of(
     else:
         brand_day = models.BrandDay.objects.filter(brand_id=brand.id, day=yesterday)
         brand_spent = brand_day.values_list("spend", flat=True).first()
-    brand_rate = _rate(brand_spent, brand.plan(Period.DAY, in_yesterday).scheduled)
+    brand_rate = _rate(brand_spent, brand.plan(Period.DAY, in_yesterday))
     rows = [
         _row(brand, "brand", brand.id, brand.name, "", pacing)
         for pacing in (
@@ -298,10 +306,7 @@ def pacing_of(
         if pacing is not None
     ]
     for campaign in campaigns:
-        rate = _rate(
-            spent_yesterday.get(campaign.id),
-            campaign.plan(Period.DAY, in_yesterday, tz).scheduled,
-        )
+        rate = _rate(spent_yesterday.get(campaign.id), campaign.plan(Period.DAY, in_yesterday, tz))
         status = campaign.status.value
         for pacing in (
             campaign.pacing(Period.DAY, now, tz, rate),
@@ -311,16 +316,10 @@ def pacing_of(
     return PacingReport(brand.id, brand.currency, now, tuple(rows))
 
 
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _rate(spend: Decimal | None, scheduled: timedelta) -> Money | None:
-    """Spend per scheduled hour of a day; None without a roll-up row for it (nothing is
+def _rate(spend: Decimal | None, yesterday: PeriodPlan) -> Money | None:
+    """Yesterday's spend per scheduled hour; None without a roll-up row for it (nothing is
     known of that day) or without scheduled time."""
-    if spend is None or scheduled <= timedelta(0):
-        return None
-    hours = Decimal(scheduled // _MICROSECOND) / Decimal(HOUR // _MICROSECOND)
-    return Money.of(spend / hours)
+    return None if spend is None else yesterday.hourly_rate(Money.of(spend))
 
 
 def _row(brand: Brand, subject: str, id: int, name: str, status: str, p: Pacing) -> PacingRow:

@@ -104,6 +104,14 @@ def test_a_fall_back_day_has_25_scheduled_hours_and_expects_by_real_hours() -> N
     assert plan.expected(money("25"), noon) == money("13")
 
 
+def test_the_hourly_rate_divides_by_scheduled_hours_not_clock_hours() -> None:
+    assert day_plan(FALL_BACK, BERLIN).hourly_rate(money("50")) == money("2")  # 25 hours
+    nine_to_five = windows({"day_of_week": 1, "start_time": "09:00", "end_time": "17:00"})
+    monday = date(2026, 6, 15)
+    assert day_plan(monday, windows=nine_to_five).hourly_rate(money("20")) == money("2.5")
+    assert day_plan(date(2026, 6, 16), windows=nine_to_five).hourly_rate(money("20")) is None
+
+
 def test_a_window_over_the_repeated_hour_counts_it_twice() -> None:
     # Sunday 02:00-03:00 on the fall-back day: the wall clock reads it twice.
     plan = day_plan(FALL_BACK, BERLIN, windows(window(7, "02:00", "03:00")))

@@ -86,6 +86,14 @@ class PeriodPlan:
         budget * elapsed / scheduled, zero when the period has no scheduled time."""
         return _share_of(budget, self.elapsed(at), self.scheduled)
 
+    def hourly_rate(self, spend: Money) -> Money | None:
+        """`spend` per scheduled hour of this period (the rate a later day's forecast may
+        start from); None when the period has no scheduled time."""
+        scheduled = self.scheduled
+        if scheduled <= ZERO:
+            return None
+        return Money.of(spend.amount / _hours(scheduled))
+
     def instant_after(self, scheduled: timedelta) -> datetime | None:
         """The first instant by which `scheduled` time of this period has elapsed; None when
         the period does not hold that much."""
