@@ -40,7 +40,7 @@ from core.entities import (
     Subject,
 )
 from core.entities.budget import BUDGET_HOLDS
-from core.entities.time import day_end, day_start, local, local_date, parse_date
+from core.entities.time import day_end, day_start, days_between, local, local_date, parse_date
 from entrypoints import charts, reports
 from entrypoints.admin.display import budget_bar, now
 from entrypoints.api import queries
@@ -193,7 +193,7 @@ def pace_line(row: reports.PacingRow, tz: str) -> PaceLine:
 def month_days(today: date) -> list[date]:
     first = today.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    return [first + timedelta(days=i) for i in range((following - first).days)]
+    return days_between(first, following - timedelta(days=1))
 
 
 def month_to_date(
@@ -256,7 +256,12 @@ def chart_set(
         refuse(request, error)
         chosen = day_range(QueryDict(), today)
         days = series(chosen.start, chosen.end)
-    figures = month_to_date(series(today.replace(day=1), today), plan, pacing, at)
+    first = today.replace(day=1)
+    if chosen.start <= first and chosen.end >= today:  # the month so far is among `days`
+        so_far = [d for d in days if first <= d.day <= today]
+    else:
+        so_far = series(first, today)
+    figures = month_to_date(so_far, plan, pacing, at)
     title = f"Daily spend of {subject}, {chosen.start} to {chosen.end}"
     return ChartSet(
         daily=charts.daily_chart(days, currency, "daily-chart", title),
